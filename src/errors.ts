@@ -1,0 +1,29 @@
+/**
+ * The error hierarchy. Every error pubcat throws on purpose is a PubcatError: it names what went
+ * wrong in one line, keeps the offending input (`input`, never a secret) and the error that
+ * caused it (`cause`), so a log line or a test can say exactly which value was refused.
+ */
+export class PubcatError extends Error {
+  readonly input: unknown;
+
+  constructor(message: string, options: { input?: unknown; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.input = options.input;
+  }
+}
+
+/** An environment variable or option with a value pubcat cannot use. */
+export class ConfigError extends PubcatError {}
+
+/** Input the user gave (a PMID, a file line, a command argument) that pubcat cannot accept. */
+export class InputError extends PubcatError {}
+
+/** The database could not be reached, migrated or written as asked. */
+export class DatabaseError extends PubcatError {}
+
+/** XML that is malformed, truncated or not of the expected shape. `input` names the document. */
+export class XmlParseError extends PubcatError {}
+
+/** NCBI E-utilities answered with an error, or not at all, after every retry. */
+export class EutilsError extends PubcatError {}
