@@ -1,0 +1,164 @@
+/**
+ * The only reader of process.env. Every variable in DESIGN's table is read, validated once with
+ * zod and frozen; a bad value stops start-up with one line naming the variable, the value (never a
+ * secret's) and what is allowed.
+ */
+import { validate as validateCron } from 'node-cron';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const NCBI_RPS_WITHOUT_KEY = 3;
+const NCBI_RPS_WITH_KEY = 10;
+const MAX_BATCH_SIZE = 10_000;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** `postgres://…`; undefined means the embedded PGlite database in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  eutilsBaseUrl: string;
+  ncbiApiKey: string | undefined;
+  ncbiEmail: string | undefined;
+  ncbiTool: string;
+  /** Request starts per second, never above NCBI's limit for the key situation. */
+  maxRps: number;
+  batchSize: number;
+  /** A node-cron expression, or null when the job is switched off. */
+  cronRefresh: string | null;
+  cronSync: string | null;
+  logLevel: LogLevel;
+}
+
+/** Variables whose value is never echoed back in an error. */
+const SECRET_VARIABLES = new Set(['NCBI_API_KEY']);
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const positiveInteger = (max: number) =>
+  z.coerce
+    .number({ error: `a whole number from 1 to ${max}` })
+    .int({ error: `a whole number from 1 to ${max}` })
+    .min(1, { error: `a whole number from 1 to ${max}` })
+    .max(max, { error: `a whole number from 1 to ${max}` });
+
+const cronExpression = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((value) => value === 'off' || validateCron(value), {
+      error: 'a node-cron expression (5 or 6 fields, seconds allowed) or "off"',
+    })
+    .transform((value) => (value === 'off' ? null : value));
+
+const environmentSchema = z.object({
+  DATABASE_URL: optionalText.refine((value) => value === undefined || isPostgresUrl(value), {
+    error: 'a postgres:// or postgresql:// URL, or unset for the embedded database',
+  }),
+  PUBCAT_DATA_DIR: z.string().trim().min(1, { error: 'a directory path' }).default('./.pubcat'),
+  EUTILS_BASE_URL: z
+    .string()
+    .trim()
+    .default('https://eutils.ncbi.nlm.nih.gov/entrez/eutils/')
+    .refine(isHttpUrl, { error: 'an http:// or https:// URL' })
+    .transform((value) => (value.endsWith('/') ? value : `${value}/`)),
+  NCBI_API_KEY: optionalText.refine((value) => value === undefined || /^[A-Za-z0-9]+$/.test(value), {
+    error: 'an NCBI API key (letters and digits, from your NCBI account settings)',
+  }),
+  NCBI_EMAIL: optionalText.refine((value) => value === undefined || /^[^\s@]+@[^\s@]+$/.test(value), {
+    error: 'an e-mail address',
+  }),
+  NCBI_TOOL: z
+    .string()
+    .trim()
+    .default('pubcat')
+    .refine((value) => /^[A-Za-z0-9._-]+$/.test(value), { error: 'letters, digits, dot, dash or underscore' }),
+  PUBCAT_MAX_RPS: optionalText,
+  PUBCAT_BATCH_SIZE: positiveInteger(MAX_BATCH_SIZE).default(200),
+  PUBCAT_CRON_REFRESH: cronExpression('0 3 * * *'),
+  PUBCAT_CRON_SYNC: cronExpression('15 * * * *'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: LOG_LEVELS.join(', ') }).default('info'),
+});
+
+/** Reads and validates the environment. Throws ConfigError on the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    throw configError(variable, env[variable], issue.message);
+  }
+  const values = parsed.data;
+  const rpsCeiling = values.NCBI_API_KEY === undefined ? NCBI_RPS_WITHOUT_KEY : NCBI_RPS_WITH_KEY;
+  return Object.freeze({
+    databaseUrl: values.DATABASE_URL,
+    dataDir: values.PUBCAT_DATA_DIR,
+    eutilsBaseUrl: values.EUTILS_BASE_URL,
+    ncbiApiKey: values.NCBI_API_KEY,
+    ncbiEmail: values.NCBI_EMAIL,
+    ncbiTool: values.NCBI_TOOL,
+    maxRps: parseMaxRps(values.PUBCAT_MAX_RPS, rpsCeiling),
+    batchSize: values.PUBCAT_BATCH_SIZE,
+    cronRefresh: values.PUBCAT_CRON_REFRESH,
+    cronSync: values.PUBCAT_CRON_SYNC,
+    logLevel: values.LOG_LEVEL,
+  });
+}
+
+/** NCBI's limit depends on whether a key is set, so the ceiling is only known after both are read. */
+function parseMaxRps(raw: string | undefined, ceiling: number): number {
+  if (raw === undefined) return ceiling;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > ceiling) {
+    const allowed =
+      ceiling === NCBI_RPS_WITHOUT_KEY
+        ? `a number above 0 and at most ${ceiling} (NCBI's limit without NCBI_API_KEY; ${NCBI_RPS_WITH_KEY} with one)`
+        : `a number above 0 and at most ${ceiling} (NCBI's limit with an API key)`;
+    throw configError('PUBCAT_MAX_RPS', raw, allowed);
+  }
+  return value;
+}
+
+function configError(variable: string, value: string | undefined, allowed: string): ConfigError {
+  const secret = SECRET_VARIABLES.has(variable);
+  const shownValue = secret || value === undefined ? undefined : redactUrl(value);
+  const shown = secret ? '(value hidden)' : JSON.stringify(shownValue ?? '');
+  return new ConfigError(`${variable}=${shown} is not valid: expected ${allowed}`, {
+    input: { variable, value: shownValue },
+  });
+}
+
+/** A URL with its password replaced by ***, for messages and logs; other text is returned as is. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  }
+}
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

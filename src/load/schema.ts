@@ -1,0 +1,119 @@
+/**
+ * The tables as kysely sees them: the types carry the schema of sql/*.sql so that a query that
+ * names a wrong column does not compile. Keep in step with the migrations.
+ */
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { CatalogueRecord, DerivedFields } from '../transform/types.js';
+
+/** timestamptz: read as Date, written as Date or an SQL expression. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** bigint columns come back from pg as strings; pubcat's PMIDs and run ids fit in a JS number. */
+type BigIntColumn = ColumnType<string | number, number | bigint | string, number | bigint | string>;
+
+export type RunJob = 'backfill' | 'refresh' | 'sync' | 'import';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
+export type RecordStatus = 'active' | 'deleted';
+export type VersionOp = 'insert' | 'update' | 'delete' | 'restore';
+
+export interface EtlRunTable {
+  id: Generated<BigIntColumn>;
+  job: RunJob;
+  scheduled_for: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  status: Generated<RunStatus>;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  requested: Generated<number>;
+  inserted: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  deleted: Generated<number>;
+  missing: Generated<number>;
+  failed: Generated<number>;
+  invalid: Generated<number>;
+  input_key: string | null;
+  params: JSONColumnType<Record<string, unknown>, string | undefined, string>;
+  checkpoint: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  error: string | null;
+  replica: string;
+}
+
+export interface CatalogueRecordTable {
+  pmid: BigIntColumn;
+  catalogue_id: string;
+  version: Generated<number>;
+  status: Generated<RecordStatus>;
+  content_hash: string;
+  record: JSONColumnType<CatalogueRecord>;
+  derived: JSONColumnType<DerivedFields, string | undefined, string>;
+  title: string | null;
+  journal: string | null;
+  publish_year: number | null;
+  doi: string | null;
+  pmcid: string | null;
+  first_seen_at: Timestamp;
+  last_changed_at: Timestamp;
+  last_checked_at: Timestamp;
+  last_run_id: BigIntColumn | null;
+}
+
+export interface CatalogueRecordVersionTable {
+  pmid: BigIntColumn;
+  version: number;
+  op: VersionOp;
+  run_id: BigIntColumn | null;
+  changed_at: Timestamp;
+  changed_fields: Generated<string[]>;
+  catalogue_id: string;
+  content_hash: string;
+  record: JSONColumnType<CatalogueRecord>;
+}
+
+export interface RecordFacetTable {
+  pmid: BigIntColumn;
+  facet: string;
+  value: string;
+}
+
+export interface RecordSourceTable {
+  pmid: BigIntColumn;
+  pubmed_xml: string;
+  pmc_article_xml: string | null;
+  pmc_summary_xml: string | null;
+  fetched_at: Timestamp;
+}
+
+export interface MissingPmidTable {
+  pmid: BigIntColumn;
+  first_missing_at: Timestamp;
+  last_missing_at: Timestamp;
+  miss_count: Generated<number>;
+  consecutive_misses: Generated<number>;
+  last_run_id: BigIntColumn | null;
+}
+
+export interface SavedSearchTable {
+  name: string;
+  query: string;
+  created_at: Timestamp;
+  synced_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_run_id: BigIntColumn | null;
+}
+
+export interface SchemaMigrationTable {
+  version: number;
+  name: string;
+  checksum: string;
+  applied_at: Timestamp;
+}
+
+export interface Database {
+  etl_run: EtlRunTable;
+  catalogue_record: CatalogueRecordTable;
+  catalogue_record_version: CatalogueRecordVersionTable;
+  record_facet: RecordFacetTable;
+  record_source: RecordSourceTable;
+  missing_pmid: MissingPmidTable;
+  saved_search: SavedSearchTable;
+  schema_migrations: SchemaMigrationTable;
+}

@@ -1,0 +1,102 @@
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backends, postgresBackend, type TestDatabase } from '../support/databases.js';
+import { runCli } from '../support/cli.js';
+
+describe.each(backends)('pubcat migrate and status on $name', (backend) => {
+  let database: TestDatabase | undefined;
+  afterEach(async () => {
+    await database?.close();
+    database = undefined;
+  });
+
+  it('migrates, then finds nothing to apply on the second run', async () => {
+    database = await backend.open({ migrated: false, onDisk: true });
+    const env = database.env;
+    const [first, second] = await database.whileDetached(async () => [
+      await runCli(['migrate'], env),
+      await runCli(['migrate'], env),
+    ]);
+    expect(first.stderr).not.toMatch(/pubcat:/);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^applied 001_catalogue\.sql, 002_analyst_views\.sql/);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^schema up to date \(3 migrations already applied\)/);
+    const tables = await database.db.selectFrom('schema_migrations').select('name').execute();
+    expect(tables).toHaveLength(3);
+  });
+
+  it('says the catalogue is empty on a new database, in text and JSON', async () => {
+    database = await backend.open({ onDisk: true });
+    const env = database.env;
+    const [text, json] = await database.whileDetached(async () => [
+      await runCli(['status'], env),
+      await runCli(['status', '--json'], env),
+    ]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('records   none yet: the catalogue is empty');
+    expect(text.stdout).toContain('runs      none yet');
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      backend: backend.name,
+      migrated: true,
+      records: { active: 0, deleted: 0 },
+      missingPmids: { count: 0, recent: [] },
+      runs: [],
+    });
+  });
+});
+
+describe('pubcat with a bad environment', () => {
+  it('exits non-zero with one clear line for DATABASE_URL=not-a-url', async () => {
+    const result = await runCli(['status'], { DATABASE_URL: 'not-a-url' });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'pubcat: DATABASE_URL="not-a-url" is not valid: expected a postgres:// or postgresql:// URL, or unset for the embedded database\n',
+    );
+  });
+
+  it('names the server it cannot reach, without the password', async () => {
+    const result = await runCli(['status'], { DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:1/catalogue' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^pubcat: cannot connect to PostgreSQL at postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/catalogue: .+\n$/);
+    expect(result.stderr).not.toContain('hunter2');
+  });
+});
+
+describe.skipIf(postgresBackend === undefined)('PostgreSQL only', () => {
+  let database: TestDatabase | undefined;
+  afterEach(async () => {
+    await database?.close();
+    database = undefined;
+  });
+
+  it('applies the schema once when two pubcat migrate run at the same time', async () => {
+    database = await postgresBackend!.open({ migrated: false });
+    const results = await Promise.all([runCli(['migrate'], database.env), runCli(['migrate'], database.env)]);
+    expect(results.map((result) => result.code)).toEqual([0, 0]);
+    const applied = results.filter((result) => result.stdout.startsWith('applied'));
+    expect(applied).toHaveLength(1);
+    const rows = await database.db.selectFrom('schema_migrations').select('version').execute();
+    expect(rows.map((row) => row.version)).toEqual([1, 2, 3]);
+  });
+
+  it('lets pubcat_reader read the views and nothing else', async () => {
+    database = await postgresBackend!.open();
+    const readerUrl = new URL(database.env.DATABASE_URL!);
+    readerUrl.username = 'pubcat_reader';
+    readerUrl.password = '';
+    const reader = new pg.Client({ connectionString: readerUrl.toString() });
+    await reader.connect();
+    try {
+      const { rows } = await reader.query('SELECT count(*)::int AS n FROM v_record');
+      expect(rows).toEqual([{ n: 0 }]);
+      await expect(
+        reader.query(`INSERT INTO catalogue_record (pmid, catalogue_id, content_hash, record) VALUES (1, 'pmid-1', 'x', '{}')`),
+      ).rejects.toThrow(/permission denied for table catalogue_record/);
+      await expect(reader.query('SELECT * FROM catalogue_record')).rejects.toThrow(/permission denied/);
+    } finally {
+      await reader.end();
+    }
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+
+function configErrorFor(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives the defaults of DESIGN when nothing is set', () => {
+    expect(loadConfig({})).toEqual({
+      databaseUrl: undefined,
+      dataDir: './.pubcat',
+      eutilsBaseUrl: 'https://eutils.ncbi.nlm.nih.gov/entrez/eutils/',
+      ncbiApiKey: undefined,
+      ncbiEmail: undefined,
+      ncbiTool: 'pubcat',
+      maxRps: 3,
+      batchSize: 200,
+      cronRefresh: '0 3 * * *',
+      cronSync: '15 * * * *',
+      logLevel: 'info',
+    });
+  });
+
+  it('raises the request rate to 10 per second when an API key is set', () => {
+    expect(loadConfig({ NCBI_API_KEY: 'abc123' }).maxRps).toBe(10);
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  });
+
+  it('adds the trailing slash E-utilities paths are resolved against', () => {
+    expect(loadConfig({ EUTILS_BASE_URL: 'http://127.0.0.1:8080/eutils' }).eutilsBaseUrl).toBe('http://127.0.0.1:8080/eutils/');
+  });
+
+  it('turns a job off with "off" and accepts cron expressions with seconds', () => {
+    const config = loadConfig({ PUBCAT_CRON_REFRESH: 'off', PUBCAT_CRON_SYNC: '*/2 * * * * *' });
+    expect(config.cronRefresh).toBeNull();
+    expect(config.cronSync).toBe('*/2 * * * * *');
+  });
+
+  it('names the variable, the value and what is allowed for a bad DATABASE_URL', () => {
+    expect(configErrorFor({ DATABASE_URL: 'not-a-url' }).message).toBe(
+      'DATABASE_URL="not-a-url" is not valid: expected a postgres:// or postgresql:// URL, or unset for the embedded database',
+    );
+  });
+
+  it('hides the password of a database URL it refuses', () => {
+    const message = configErrorFor({ DATABASE_URL: 'mysql://user:s3cret@db/x' }).message;
+    expect(message).not.toContain('s3cret');
+    expect(message).toContain('mysql://user:***@db/x');
+  });
+
+  it('refuses a rate above NCBI limit for the key situation', () => {
+    expect(configErrorFor({ PUBCAT_MAX_RPS: '5' }).message).toMatch(/^PUBCAT_MAX_RPS="5" is not valid: expected a number above 0 and at most 3/);
+    expect(loadConfig({ PUBCAT_MAX_RPS: '2.5' }).maxRps).toBe(2.5);
+    expect(loadConfig({ PUBCAT_MAX_RPS: '9', NCBI_API_KEY: 'k' }).maxRps).toBe(9);
+    expect(configErrorFor({ PUBCAT_MAX_RPS: '11', NCBI_API_KEY: 'k' }).message).toContain('at most 10');
+  });
+
+  it('refuses batch sizes outside 1..10000', () => {
+    expect(configErrorFor({ PUBCAT_BATCH_SIZE: '0' }).message).toContain('PUBCAT_BATCH_SIZE="0"');
+    expect(configErrorFor({ PUBCAT_BATCH_SIZE: '10001' }).message).toContain('a whole number from 1 to 10000');
+    expect(configErrorFor({ PUBCAT_BATCH_SIZE: 'many' }).message).toContain('PUBCAT_BATCH_SIZE="many"');
+  });
+
+  it('refuses a cron expression node-cron cannot run', () => {
+    expect(configErrorFor({ PUBCAT_CRON_SYNC: 'every hour' }).message).toBe(
+      'PUBCAT_CRON_SYNC="every hour" is not valid: expected a node-cron expression (5 or 6 fields, seconds allowed) or "off"',
+    );
+  });
+
+  it('refuses unknown log levels and bad e-mail addresses', () => {
+    expect(configErrorFor({ LOG_LEVEL: 'loud' }).message).toContain('LOG_LEVEL="loud"');
+    expect(configErrorFor({ NCBI_EMAIL: 'nobody' }).message).toContain('expected an e-mail address');
+  });
+
+  it('never prints the API key, even the one it refuses', () => {
+    const error = configErrorFor({ NCBI_API_KEY: 'secret key!' });
+    expect(error.message).toBe('NCBI_API_KEY=(value hidden) is not valid: expected an NCBI API key (letters and digits, from your NCBI account settings)');
+    expect(JSON.stringify(error.input)).not.toContain('secret');
+  });
+});

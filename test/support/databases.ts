@@ -1,0 +1,102 @@
+/**
+ * The backends every integration test runs on: embedded PGlite always, and PostgreSQL when
+ * TEST_DATABASE_URL points at a server (a fresh database is created per opened test database and
+ * dropped when it closes, so test files never see each other's rows).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openDatabase, type CatalogueDatabase } from '../../src/load/db.js';
+import { migrate } from '../../src/load/migrate.js';
+
+export interface TestDatabase extends CatalogueDatabase {
+  /** The environment a `pubcat` child process needs to use this same database. */
+  env: { DATABASE_URL?: string; PUBCAT_DATA_DIR: string };
+  /**
+   * Runs `work` (typically `pubcat` child processes) while this process lets go of the database:
+   * an embedded data directory can be open in one process only. `db` is usable again afterwards.
+   */
+  whileDetached<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export interface TestBackend {
+  name: 'pglite' | 'postgres';
+  /** Opens an empty database; `migrated` (default true) applies sql/ first. */
+  open(options?: { migrated?: boolean; onDisk?: boolean }): Promise<TestDatabase>;
+}
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+
+const pglite: TestBackend = {
+  name: 'pglite',
+  async open({ migrated = true, onDisk = false } = {}) {
+    // In memory unless a child process must open the same data directory.
+    const dataDir = onDisk ? await mkdtemp(join(tmpdir(), 'pubcat-test-')) : 'memory://';
+    let database = await openDatabase({ databaseUrl: undefined, dataDir });
+    if (migrated) await migrate(database);
+    const testDatabase: TestDatabase = {
+      ...database,
+      env: { PUBCAT_DATA_DIR: dataDir },
+      async whileDetached(work) {
+        if (!onDisk) throw new Error('open the PGlite test database with onDisk: true to share it with a child');
+        await database.close();
+        try {
+          return await work();
+        } finally {
+          database = await openDatabase({ databaseUrl: undefined, dataDir });
+          Object.assign(testDatabase, { db: database.db, runScript: database.runScript });
+        }
+      },
+      close: async () => {
+        await database.close();
+        if (onDisk) await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+    return testDatabase;
+  },
+};
+
+function postgres(url: string): TestBackend {
+  return {
+    name: 'postgres',
+    async open({ migrated = true } = {}) {
+      const name = `pubcat_test_${randomBytes(6).toString('hex')}`;
+      await withAdminClient(url, (client) => client.query(`CREATE DATABASE ${name}`));
+      const databaseUrl = withDatabaseName(url, name);
+      const database = await openDatabase({ databaseUrl, dataDir: 'unused' });
+      if (migrated) await migrate(database);
+      return {
+        ...database,
+        env: { DATABASE_URL: databaseUrl, PUBCAT_DATA_DIR: 'unused' },
+        whileDetached: (work) => work(),
+        close: async () => {
+          await database.close();
+          await withAdminClient(url, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+        },
+      };
+    },
+  };
+}
+
+export const backends: TestBackend[] = serverUrl === undefined ? [pglite] : [pglite, postgres(serverUrl)];
+
+/** The PostgreSQL backend alone, for what PGlite cannot show (several processes, roles). */
+export const postgresBackend: TestBackend | undefined = serverUrl === undefined ? undefined : postgres(serverUrl);
+
+export function withDatabaseName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+async function withAdminClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
