@@ -1,0 +1,59 @@
+/**
+ * The transform stage: the one call the pipeline makes per record. Pure (no I/O, no shared
+ * state), so it runs as well on a worker thread as on the main one.
+ */
+import { InputError } from '../errors.js';
+import { parsePmcSummary, type PmcSummary } from '../extract/esummary-parser.js';
+import { parsePmcArticle, type PmcArticle } from '../extract/pmc-parser.js';
+import { parsePubmedRecord } from '../extract/pubmed-parser.js';
+import { articleId } from '../extract/pubmed-record.js';
+import type { PmcRecordXml, PubmedRecordXml } from '../extract/types.js';
+import { deriveFields } from './derived.js';
+import { facets } from './facets.js';
+import { contentHash } from './hash.js';
+import { toCatalogueRecord } from './record.js';
+import type { TransformedRecord } from './types.js';
+
+export { deriveFields } from './derived.js';
+export { facets } from './facets.js';
+export { contentHash } from './hash.js';
+export { toCatalogueRecord, type PmcData } from './record.js';
+
+/**
+ * Parses one PubMed record (and its PMC article and summary, when given) and turns it into
+ * everything the load stage writes. Throws XmlParseError for XML that does not parse, and
+ * InputError when the XML is not the record it is labelled as (a PMID or PMC id mismatch).
+ */
+export function transformPubmedRecord(input: PubmedRecordXml, pmc?: PmcRecordXml): TransformedRecord {
+  const pubmed = parsePubmedRecord(input.xml, `PubMed record ${input.pmid}`);
+  if (pubmed.pmid !== input.pmid) {
+    throw new InputError(`PubMed record labelled ${input.pmid} holds PMID ${pubmed.pmid}`, {
+      input: input.pmid,
+    });
+  }
+  const ownPmcid = articleId(pubmed, 'pmc');
+  if (pmc !== undefined && pmc.pmcid !== ownPmcid) {
+    throw new InputError(`PMID ${pubmed.pmid} has PMC id ${ownPmcid ?? 'none'}, not ${pmc.pmcid}`, {
+      input: pmc.pmcid,
+    });
+  }
+  const source = `PMC ${pmc?.pmcid}`;
+  const article: PmcArticle | undefined =
+    pmc?.articleXml === undefined ? undefined : parsePmcArticle(pmc.articleXml, `${source} article`);
+  const summary: PmcSummary | undefined =
+    pmc?.summaryXml === undefined ? undefined : parsePmcSummary(pmc.summaryXml, `${source} summary`);
+
+  const record = toCatalogueRecord(pubmed, { article, summary });
+  const derived = deriveFields(pubmed);
+  return {
+    pmid: pubmed.pmid,
+    catalogueId: record.id,
+    record,
+    derived,
+    facets: facets(record, derived),
+    contentHash: contentHash(record, derived),
+    sourceXml: input.xml,
+    ...(pmc?.articleXml === undefined ? {} : { pmcArticleXml: pmc.articleXml }),
+    ...(pmc?.summaryXml === undefined ? {} : { pmcSummaryXml: pmc.summaryXml }),
+  };
+}
