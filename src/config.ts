@@ -86,6 +86,9 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: LOG_LEVELS.join(', ') }).default('info'),
 });
 
+/** Every variable pubcat reads, as DESIGN's configuration table lists them. */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.freeze(Object.keys(environmentSchema.shape));
+
 /** Reads and validates the environment. Throws ConfigError on the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const parsed = environmentSchema.safeParse(env);

@@ -1,0 +1,20 @@
+# pubcat: build with the dev dependencies, run with the production ones only.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+COPY src ./src
+COPY bench ./bench
+COPY test ./test
+COPY sql ./sql
+RUN npm ci
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts
+COPY --from=build /app/dist ./dist
+COPY sql ./sql
+USER node
+ENTRYPOINT ["node", "dist/src/cli.js"]
+CMD ["schedule"]
