@@ -1,0 +1,97 @@
+/**
+ * Cuts an efetch db=pubmed answer (`<PubmedArticleSet>`) into one string per record, with the
+ * record's PMID and own PMC id, after checking the answer is complete. A set that is truncated,
+ * has an unknown child (an `<ErrorList>`, say) or a record without a PMID is refused as a whole:
+ * the caller asks again rather than keep part of a bad answer.
+ */
+import { XmlParseError } from '../errors.js';
+import type { PubmedRecordXml } from './types.js';
+import { firstElementRange, firstElementText, forEachChild, openRoot } from './xml-scan.js';
+
+export interface PubmedArticleSetPieces {
+  records: PubmedRecordXml[];
+  /** PMIDs listed in `<DeleteCitation>`. */
+  deleted: number[];
+}
+
+const DOCUMENT = 'efetch db=pubmed response';
+
+export function cutPubmedArticleSet(xml: string): PubmedArticleSetPieces {
+  const root = openRoot(xml, ['PubmedArticleSet'], DOCUMENT);
+  const records: PubmedRecordXml[] = [];
+  const deleted: number[] = [];
+  forEachChild(xml, root.contentStart, root.contentEnd, DOCUMENT, (child) => {
+    switch (child.name) {
+      case 'PubmedArticle':
+      case 'PubmedBookArticle': {
+        const record: PubmedRecordXml = {
+          pmid: recordPmid(xml, child.contentStart, child.contentEnd),
+          kind: child.name === 'PubmedArticle' ? 'article' : 'book',
+          xml: xml.slice(child.start, child.end),
+        };
+        const pmcid = ownPmcid(xml, child.contentStart, child.contentEnd);
+        if (pmcid !== undefined) record.pmcid = pmcid;
+        records.push(record);
+        break;
+      }
+      case 'DeleteCitation':
+        deleted.push(...allPmids(xml, child.contentStart, child.contentEnd));
+        break;
+      default:
+        throw new XmlParseError(`${DOCUMENT}: unexpected <${child.name}> in <PubmedArticleSet>: ${xml.slice(child.start, child.start + 300)}`, {
+          input: DOCUMENT,
+        });
+    }
+  });
+  return { records, deleted };
+}
+
+/**
+ * The record's PMID is the first `<PMID>` in it: `MedlineCitation/PMID` or `BookDocument/PMID`
+ * both come before any other PMID (comments, corrections, references).
+ */
+function recordPmid(xml: string, from: number, to: number): number {
+  const pmid = parsePmid(firstElementText(xml, 'PMID', from, to));
+  if (pmid === undefined) {
+    throw new XmlParseError(`${DOCUMENT}: record without a readable <PMID>: ${xml.slice(from, from + 200)}`, { input: DOCUMENT });
+  }
+  return pmid;
+}
+
+/**
+ * The article's own PMC id, from the `ArticleIdList` of `PubmedData` (or `PubmedBookData`). The
+ * `ReferenceList` after it holds the ids of cited papers, so a list found past the start of the
+ * references is not the article's.
+ */
+function ownPmcid(xml: string, from: number, to: number): string | undefined {
+  const data = firstElementRange(xml, 'PubmedData', from, to) ?? firstElementRange(xml, 'PubmedBookData', from, to);
+  if (data === undefined) return undefined;
+  const references = xml.indexOf('<ReferenceList', data.contentStart);
+  const limit = references >= 0 && references < data.contentEnd ? references : data.contentEnd;
+  const ids = firstElementRange(xml, 'ArticleIdList', data.contentStart, limit);
+  if (ids === undefined) return undefined;
+  const marker = xml.indexOf('IdType="pmc">', ids.contentStart);
+  if (marker < 0 || marker > ids.contentEnd) return undefined;
+  const valueStart = marker + 'IdType="pmc">'.length;
+  const value = xml.slice(valueStart, xml.indexOf('<', valueStart)).trim();
+  return /^PMC\d+$/.test(value) ? value : undefined;
+}
+
+function allPmids(xml: string, from: number, to: number): number[] {
+  const pmids: number[] = [];
+  let position = from;
+  for (;;) {
+    const range = firstElementRange(xml, 'PMID', position, to);
+    if (range === undefined) return pmids;
+    const pmid = parsePmid(xml.slice(range.contentStart, range.contentEnd));
+    if (pmid === undefined) throw new XmlParseError(`${DOCUMENT}: unreadable PMID in <DeleteCitation>`, { input: DOCUMENT });
+    pmids.push(pmid);
+    position = range.contentEnd;
+  }
+}
+
+function parsePmid(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  return /^\d{1,10}$/.test(trimmed) ? Number(trimmed) : undefined;
+}
