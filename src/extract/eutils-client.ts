@@ -1,0 +1,267 @@
+/**
+ * The one door to NCBI E-utilities. Every call goes through one start-rate limiter, is POSTed
+ * over a keep-alive HTTP/1.1 pool with `tool`, `email` and `api_key`, and is retried (backoff
+ * with jitter, a per-attempt timeout, a total deadline) until its body is complete and readable.
+ *
+ * A call succeeds only when the caller's `read` accepts the body: `read` checks the body is the
+ * complete document it expects (and may cut it up); anything it throws counts as a bad answer and
+ * is retried like a 503. The API key is never put in a URL, a log line or an error.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import type { Logger } from 'pino';
+import { type Dispatcher, Pool } from 'undici';
+import { EutilsError } from '../errors.js';
+import { StartRateLimiter } from './rate-limiter.js';
+import {
+  type BackoffPolicy,
+  DEFAULT_BACKOFF,
+  TransientError,
+  backoffDelayMs,
+  isRetryableStatus,
+  parseRetryAfterMs,
+} from './retry.js';
+import { checkErrorBody } from './response-checks.js';
+
+const gunzipAsync = promisify(gunzip);
+
+export type EutilsUtility = 'efetch' | 'esearch' | 'esummary';
+export type EutilsParams = Record<string, string | number>;
+
+export interface EutilsClientOptions {
+  /** E-utilities root, e.g. `https://eutils.ncbi.nlm.nih.gov/entrez/eutils/`. */
+  baseUrl: string;
+  /** Sent as `tool` (no spaces), as NCBI asks. */
+  tool: string;
+  email?: string;
+  apiKey?: string;
+  /** Request starts per second; default 3, or 10 with an API key. */
+  maxRps?: number;
+  /** Share of maxRps actually used (default 0.98). */
+  paceFactor?: number;
+  /** Keep-alive connections, i.e. the most requests in flight (default 32). */
+  connections?: number;
+  /** One attempt, from sending to the last body byte (default 120 s). */
+  requestTimeoutMs?: number;
+  /** One call, all attempts, limiter waits and backoff included (default 10 min). */
+  deadlineMs?: number;
+  backoff?: Partial<BackoffPolicy>;
+  /** Bodies larger than this are refused and retried (default 256 MiB). */
+  maxResponseBytes?: number;
+  /** Wait after a 429 that carries no `Retry-After` (default 2 s). */
+  defaultRetryAfterMs?: number;
+  logger?: Logger;
+}
+
+/** Running totals, for progress display and for tests. */
+export interface EutilsStats {
+  /** Attempts started (every one passed the rate limiter). */
+  requests: number;
+  /** Attempts after the first of their call. */
+  retries: number;
+  /** Answers with HTTP 429. */
+  rateLimited: number;
+  /** Calls given up after every attempt. */
+  failures: number;
+  /** Body bytes received (after decompression). */
+  bytes: number;
+}
+
+export interface CallOptions {
+  /** Overrides the policy's attempt count (a split half of a failed batch gets fewer). */
+  maxAttempts?: number;
+}
+
+/** A status no retry will change (403, 404, 414, …). */
+class FinalHttpError extends Error {}
+
+export class EutilsClient {
+  readonly stats: EutilsStats = { requests: 0, retries: 0, rateLimited: 0, failures: 0, bytes: 0 };
+  readonly limiter: StartRateLimiter;
+  readonly logger: Logger | undefined;
+  private readonly pool: Pool;
+  private readonly pathPrefix: string;
+  private readonly backoff: BackoffPolicy;
+  private readonly requestTimeoutMs: number;
+  private readonly deadlineMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly defaultRetryAfterMs: number;
+
+  constructor(private readonly options: EutilsClientOptions) {
+    const url = new URL(options.baseUrl);
+    this.pathPrefix = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
+    this.deadlineMs = options.deadlineMs ?? 600_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? 256 * 1024 * 1024;
+    this.defaultRetryAfterMs = options.defaultRetryAfterMs ?? 2000;
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.logger = options.logger;
+    this.limiter = new StartRateLimiter(options.maxRps ?? (options.apiKey ? 10 : 3), options.paceFactor);
+    this.pool = new Pool(url.origin, {
+      connections: options.connections ?? 32,
+      pipelining: 1,
+      headersTimeout: this.requestTimeoutMs,
+      bodyTimeout: this.requestTimeoutMs,
+    });
+  }
+
+  efetch<T>(params: EutilsParams, read: (body: string) => T, options?: CallOptions): Promise<T> {
+    return this.call('efetch', { retmode: 'xml', ...params }, read, options);
+  }
+
+  esearch<T>(params: EutilsParams, read: (body: string) => T, options?: CallOptions): Promise<T> {
+    return this.call('esearch', params, read, options);
+  }
+
+  esummary<T>(params: EutilsParams, read: (body: string) => T, options?: CallOptions): Promise<T> {
+    return this.call('esummary', params, read, options);
+  }
+
+  /** Asks until `read` accepts an answer, or throws EutilsError with the last reason. */
+  async call<T>(utility: EutilsUtility, params: EutilsParams, read: (body: string) => T, options: CallOptions = {}): Promise<T> {
+    const maxAttempts = options.maxAttempts ?? this.backoff.maxAttempts;
+    const deadline = AbortSignal.timeout(this.deadlineMs);
+    const form = this.formBody(params);
+    let lastError: unknown;
+    let attempt = 0;
+    while (attempt < maxAttempts && !deadline.aborted) {
+      attempt += 1;
+      if (attempt > 1) this.stats.retries += 1;
+      try {
+        await this.limiter.acquire(deadline);
+        this.stats.requests += 1;
+        return read(await this.send(utility, form, deadline));
+      } catch (error) {
+        lastError = deadline.aborted ? new TransientError(`deadline of ${this.deadlineMs} ms passed`, { cause: error }) : error;
+        if (error instanceof FinalHttpError || attempt >= maxAttempts || deadline.aborted) break;
+        const retryAfterMs = error instanceof TransientError ? error.retryAfterMs : undefined;
+        if (retryAfterMs !== undefined) this.limiter.coolDown(retryAfterMs);
+        const delayMs = retryAfterMs === undefined ? backoffDelayMs(this.backoff, attempt) : 0;
+        this.logger?.warn(
+          { utility, attempt, delayMs: Math.round(delayMs), reason: this.reasonOf(error) },
+          'E-utilities request failed; retrying',
+        );
+        try {
+          await sleep(delayMs, undefined, { signal: deadline });
+        } catch {
+          break;
+        }
+      }
+    }
+    this.stats.failures += 1;
+    const reason = this.reasonOf(lastError);
+    throw new EutilsError(`${utility} failed after ${attempt} attempt(s): ${reason}`, {
+      input: { utility, params: this.describe(params) },
+      cause: lastError,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** One attempt: the body as text, or a TransientError / FinalHttpError saying why not. */
+  private async send(utility: EutilsUtility, form: string, deadline: AbortSignal): Promise<string> {
+    const signal = AbortSignal.any([deadline, AbortSignal.timeout(this.requestTimeoutMs)]);
+    let response;
+    try {
+      response = await this.pool.request({
+        path: `${this.pathPrefix}${utility}.fcgi`,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'gzip' },
+        body: form,
+        signal,
+      });
+    } catch (error) {
+      throw new TransientError(`no answer: ${this.networkReason(error, signal)}`, { cause: error });
+    }
+    const { statusCode, headers } = response;
+    let body: string;
+    try {
+      body = await this.readBody(response.body, headers['content-encoding'] === 'gzip', headers['content-length']);
+    } catch (error) {
+      throw error instanceof TransientError
+        ? error
+        : new TransientError(`body cut off: ${this.networkReason(error, signal)}`, { cause: error });
+    }
+    this.stats.bytes += body.length;
+    if (statusCode === 429) {
+      this.stats.rateLimited += 1;
+      const retryAfter = headers['retry-after'];
+      const retryAfterMs = parseRetryAfterMs(typeof retryAfter === 'string' ? retryAfter : undefined, this.defaultRetryAfterMs);
+      throw new TransientError(`HTTP 429 (rate limit), retry after ${retryAfterMs} ms`, { retryAfterMs });
+    }
+    if (statusCode < 200 || statusCode >= 300) {
+      const message = `HTTP ${statusCode}${describeErrorPage(body)}`;
+      throw isRetryableStatus(statusCode) ? new TransientError(message) : new FinalHttpError(message);
+    }
+    const bodyError = checkErrorBody(body);
+    if (bodyError !== undefined) throw new TransientError(this.redact(bodyError));
+    return body;
+  }
+
+  private async readBody(body: Dispatcher.ResponseData['body'], gzipped: boolean, contentLength: unknown): Promise<string> {
+    const cap = this.maxResponseBytes;
+    if (typeof contentLength === 'string' && Number(contentLength) > cap) {
+      // Destroying an unread undici body emits an abort error; nobody else is listening.
+      body.on('error', () => undefined).destroy();
+      throw new TransientError(`response of ${contentLength} bytes exceeds the ${cap}-byte cap`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // Leaving the loop early (throw) makes the iterator destroy the body and free the socket.
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > cap) throw new TransientError(`response exceeds the ${cap}-byte cap`);
+      chunks.push(chunk);
+    }
+    const raw = Buffer.concat(chunks, size);
+    if (!gzipped) return raw.toString('utf8');
+    try {
+      return (await gunzipAsync(raw, { maxOutputLength: cap })).toString('utf8');
+    } catch (error) {
+      throw new TransientError(`gzip body unreadable or over the ${cap}-byte cap: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private formBody(params: EutilsParams): string {
+    const form = new URLSearchParams();
+    for (const [name, value] of Object.entries(params)) form.set(name, String(value));
+    form.set('tool', this.options.tool);
+    if (this.options.email) form.set('email', this.options.email);
+    if (this.options.apiKey) form.set('api_key', this.options.apiKey);
+    return form.toString();
+  }
+
+  /** Parameters as they may appear in an error: no key, long id lists shortened. */
+  private describe(params: EutilsParams): EutilsParams {
+    const shown: EutilsParams = {};
+    for (const [name, value] of Object.entries(params)) {
+      const text = String(value);
+      shown[name] = text.length > 200 ? `${text.slice(0, 200)}… (${text.split(',').length} ids)` : value;
+    }
+    return shown;
+  }
+
+  private networkReason(error: unknown, signal: AbortSignal): string {
+    if (signal.aborted) return `no complete answer within ${this.requestTimeoutMs} ms`;
+    const code = (error as { code?: unknown }).code;
+    return `${(error as Error).message}${typeof code === 'string' ? ` (${code})` : ''}`;
+  }
+
+  private reasonOf(error: unknown): string {
+    return this.redact(error instanceof Error ? error.message : String(error));
+  }
+
+  private redact(text: string): string {
+    const key = this.options.apiKey;
+    return key ? text.split(key).join('***') : text;
+  }
+}
+
+/** ` (HTML page "title")` for NCBI's HTML error pages, else nothing. */
+function describeErrorPage(body: string): string {
+  const title = /<title>([^<]{0,200})<\/title>/i.exec(body.slice(0, 4096))?.[1]?.trim();
+  return title ? ` (HTML page "${title}")` : '';
+}
