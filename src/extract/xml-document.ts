@@ -37,6 +37,8 @@ export function createXmlParser(shape: ParserShape): XMLParser {
     ignoreDeclaration: true,
     ignorePiTags: true,
     stopNodes: [...shape.stopNodes],
+    // Callbacks get the path matcher itself, not a path string built for every element.
+    jPath: false,
     isArray: (name, _path, _isLeaf, isAttribute) => !isAttribute && shape.repeated.has(name),
   });
 }

@@ -6,15 +6,17 @@
 import { createHash } from 'node:crypto';
 import type { CatalogueRecord, DerivedFields } from './types.js';
 
+/** JSON.stringify replacer giving every plain object its keys in sorted order. */
+function sortKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const object = value as Record<string, unknown>;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(object).sort()) sorted[key] = object[key];
+  return sorted;
+}
+
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, field]) => field !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, field]) => `${JSON.stringify(key)}:${canonicalJson(field)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return JSON.stringify(value, sortKeys);
 }
 
 export function contentHash(record: CatalogueRecord, derived: DerivedFields): string {

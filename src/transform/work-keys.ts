@@ -58,13 +58,14 @@ export function normalizeWorkKey(text: string): string {
  */
 export function workKeys(titles: readonly string[], authors: readonly string[]): string[] {
   if (authors.length === 0) return [];
+  const authorKeys = authors.map(normalizeWorkKey);
   const seen = new Set<string>();
   const keys: string[] = [];
   for (const title of titles) {
     const normalizedTitle = normalizeWorkKey(title);
     if (normalizedTitle === '' || seen.has(normalizedTitle)) continue;
     seen.add(normalizedTitle);
-    for (const author of authors) keys.push(`AT ${normalizeWorkKey(author)} ${normalizedTitle}`);
+    for (const author of authorKeys) keys.push(`AT ${author} ${normalizedTitle}`);
   }
   return keys;
 }
