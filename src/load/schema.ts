@@ -67,6 +67,8 @@ export interface CatalogueRecordVersionTable {
   catalogue_id: string;
   content_hash: string;
   record: JSONColumnType<CatalogueRecord>;
+  /** sql/004: why a delete happened (delete-citation | missing); null for other operations. */
+  reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RecordFacetTable {

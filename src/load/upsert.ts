@@ -1,0 +1,114 @@
+/**
+ * Loads a batch of transformed records with change tracking, in one transaction:
+ * - a new PMID gets version 1 and an `insert` history row;
+ * - an equal content hash writes nothing but the record's last_checked_at;
+ * - a different hash writes version + 1 and an `update` history row naming the changed fields;
+ * - a tombstone that comes back is `restore`d (version + 1) even when its content is unchanged.
+ * Facets and source XML are written with the version that uses them. Loading the batch again
+ * changes nothing but last_checked_at, so a crashed batch can simply be re-run.
+ *
+ * The work is one SQL statement (upsert-statement.ts). It checks every write against the version
+ * its snapshot read, so a record that another loader changed in the meantime is left alone and
+ * comes back as `pending`; this module then runs the statement again for those records, whose
+ * fresh snapshot sees the other loader's commit. That gives exactly one version per real change
+ * without locking records that turn out unchanged.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { DatabaseError } from '../errors.js';
+import type { TransformedRecord } from '../transform/types.js';
+import type { Database } from './schema.js';
+import { runUpsertStatement, type UpsertRow } from './upsert-statement.js';
+
+export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged' | 'restored' | 'conflict';
+
+export interface UpsertResult {
+  counts: Record<UpsertOutcome, number>;
+  outcomes: Map<number, UpsertOutcome>;
+  /**
+   * For each `conflict`: the PMID that holds the catalogue id this record claims. The record is
+   * not written; it loads once the holder lets go of the id (a refresh of the holder, typically).
+   */
+  conflicts: Map<number, number>;
+}
+
+/** Rounds after which records still overtaken by other loaders are reported as an error. */
+const MAX_ROUNDS = 10;
+
+export async function upsertBatch(db: Kysely<Database>, records: readonly TransformedRecord[], runId: number): Promise<UpsertResult> {
+  const outcomes = new Map<number, UpsertOutcome>();
+  const conflicts = new Map<number, number>();
+  let pending = lastOfEachPmid(records).map(toUpsertRow);
+
+  // Inside the caller's transaction when given one (the pipeline commits the batch with the run's
+  // counters and checkpoint), else in a transaction of its own.
+  const inTransaction = (work: (trx: Transaction<Database>) => Promise<void>): Promise<void> =>
+    db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
+  await inTransaction(async (trx) => {
+    for (let round = 1; pending.length > 0; round += 1) {
+      if (round > MAX_ROUNDS) {
+        throw new DatabaseError(`${pending.length} records kept being changed by other loaders; batch rolled back`, {
+          input: pending.map((row) => row.pmid),
+        });
+      }
+      const results = await runUpsertStatement(trx, pending, runId);
+      const next: UpsertRow[] = [];
+      conflicts.clear();
+      for (const row of pending) {
+        const result = results.get(row.pmid);
+        if (result?.outcome !== undefined) outcomes.set(row.pmid, result.outcome);
+        else {
+          next.push(row);
+          if (result?.idHolder !== undefined) conflicts.set(row.pmid, result.idHolder);
+        }
+      }
+      // A record waits on an id holder only while the holder is moving away in this batch: once
+      // a round writes nothing but id claims are left, they are real conflicts.
+      const stuck = next.length === pending.length && conflicts.size === next.length;
+      pending = stuck ? [] : next;
+    }
+  });
+  for (const pmid of conflicts.keys()) outcomes.set(pmid, 'conflict');
+  return { counts: countOutcomes(outcomes), outcomes, conflicts };
+}
+
+/** Duplicates inside a batch: the last one is the newest fetch, so it wins. */
+function lastOfEachPmid(records: readonly TransformedRecord[]): TransformedRecord[] {
+  const byPmid = new Map<number, TransformedRecord>();
+  for (const record of records) {
+    byPmid.delete(record.pmid);
+    byPmid.set(record.pmid, record);
+  }
+  return [...byPmid.values()];
+}
+
+const PMC_CATALOGUE_ID = /^pubmed-(\d+)$/;
+const YEAR = /^(\d{4})/;
+
+/** The catalogue_record row of a record, with the typed columns analysts filter on. */
+function toUpsertRow(record: TransformedRecord, position: number): UpsertRow {
+  const year = YEAR.exec(record.record.publishDate[0] ?? '')?.[1];
+  const pmcNumber = PMC_CATALOGUE_ID.exec(record.catalogueId)?.[1];
+  return {
+    position,
+    pmid: record.pmid,
+    catalogue_id: record.catalogueId,
+    content_hash: record.contentHash,
+    record: record.record,
+    derived: record.derived,
+    title: record.record.title,
+    journal: record.derived.container_title ?? null,
+    publish_year: year === undefined ? null : Number(year),
+    doi: record.derived.doi_str_mv?.[0] ?? null,
+    pmcid: pmcNumber === undefined ? null : `PMC${pmcNumber}`,
+    facets: record.facets,
+    pubmed_xml: record.sourceXml,
+    pmc_article_xml: record.pmcArticleXml ?? null,
+    pmc_summary_xml: record.pmcSummaryXml ?? null,
+  };
+}
+
+function countOutcomes(outcomes: Map<number, UpsertOutcome>): Record<UpsertOutcome, number> {
+  const counts: Record<UpsertOutcome, number> = { inserted: 0, updated: 0, unchanged: 0, restored: 0, conflict: 0 };
+  for (const outcome of outcomes.values()) counts[outcome] += 1;
+  return counts;
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { markDeleted, recordMissing } from '../../src/load/tombstones.js';
+import { upsertBatch } from '../../src/load/upsert.js';
+import { backends, type TestDatabase } from '../support/databases.js';
+import { makeRecord } from '../support/records.js';
+
+describe.each(backends)('tombstones on $name', (backend) => {
+  // One database for the file; every test uses its own PMIDs.
+  let database: TestDatabase;
+  let runId: number;
+  const startRun = async () =>
+    Number((await database.db.insertInto('etl_run').values({ job: 'backfill', replica: 'test:1' }).returning('id').executeTakeFirstOrThrow()).id);
+  const versions = (pmid: number) =>
+    database.db.selectFrom('catalogue_record_version').select(['version', 'op', 'reason', 'catalogue_id', 'record', 'run_id'])
+      .where('pmid', '=', pmid).orderBy('version').execute();
+  const status = async (pmid: number) =>
+    database.db.selectFrom('catalogue_record').select(['status', 'version']).where('pmid', '=', pmid).executeTakeFirst();
+  const missRow = (pmid: number) =>
+    database.db.selectFrom('missing_pmid').select(['miss_count', 'consecutive_misses', 'last_run_id']).where('pmid', '=', pmid).executeTakeFirst();
+
+  beforeAll(async () => {
+    database = await backend.open();
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+  beforeEach(async () => {
+    runId = await startRun();
+  });
+
+  it('tombstones a record with a delete version that keeps its last record and the reason', async () => {
+    const record = makeRecord(10, { pmc: 5000010 });
+    await upsertBatch(database.db, [record], runId);
+    const deleteRun = await startRun();
+
+    const result = await markDeleted(database.db, [10], deleteRun, 'delete-citation');
+
+    expect(result).toEqual({ tombstoned: [10], alreadyDeleted: 0, unknown: 0 });
+    expect(await status(10)).toEqual({ status: 'deleted', version: 2 });
+    expect((await versions(10))[1]).toEqual({
+      version: 2, op: 'delete', reason: 'delete-citation', catalogue_id: 'pubmed-5000010', record: record.record, run_id: deleteRun,
+    });
+  });
+
+  it('counts PMIDs never loaded and writes nothing for those already deleted', async () => {
+    await upsertBatch(database.db, [makeRecord(20)], runId);
+    await markDeleted(database.db, [20], runId, 'delete-citation');
+
+    const result = await markDeleted(database.db, [20, 21, 22, 21], runId, 'delete-citation');
+
+    expect(result).toEqual({ tombstoned: [], alreadyDeleted: 1, unknown: 2 });
+    expect((await versions(20)).map((version) => version.op)).toEqual(['insert', 'delete']);
+    expect(await status(21)).toBeUndefined();
+  });
+
+  it('asks to tombstone a known record only on its second miss in a row, counting a run once', async () => {
+    await upsertBatch(database.db, [makeRecord(30)], runId);
+
+    expect(await recordMissing(database.db, [30, 31], runId)).toEqual([]);
+    expect(await recordMissing(database.db, [30], runId)).toEqual([]);
+    expect(await missRow(30)).toEqual({ miss_count: 1, consecutive_misses: 1, last_run_id: runId });
+
+    const nextRun = await startRun();
+    expect(await recordMissing(database.db, [30, 31], nextRun)).toEqual([30]);
+    expect(await missRow(31)).toEqual({ miss_count: 2, consecutive_misses: 2, last_run_id: nextRun });
+  });
+
+  it('counts misses as consecutive across runs that did not ask for the PMID, until a fetch succeeds', async () => {
+    await upsertBatch(database.db, [makeRecord(40)], runId);
+    await recordMissing(database.db, [40], runId);
+    await startRun(); // a run that did not ask for PMID 40
+    await upsertBatch(database.db, [makeRecord(40)], await startRun()); // fetched again: the count starts over
+    expect(await missRow(40)).toMatchObject({ miss_count: 1, consecutive_misses: 0 });
+
+    expect(await recordMissing(database.db, [40], await startRun())).toEqual([]);
+    await startRun();
+    expect(await recordMissing(database.db, [40], await startRun())).toEqual([40]);
+  });
+
+  it('does not ask again for a record already tombstoned', async () => {
+    await upsertBatch(database.db, [makeRecord(50)], runId);
+    await recordMissing(database.db, [50], runId);
+    const second = await recordMissing(database.db, [50], await startRun());
+    await markDeleted(database.db, second, runId, 'missing');
+
+    expect(await recordMissing(database.db, [50], await startRun())).toEqual([]);
+    expect((await versions(50)).map((version) => [version.op, version.reason])).toEqual([['insert', null], ['delete', 'missing']]);
+  });
+});
