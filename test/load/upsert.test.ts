@@ -196,6 +196,19 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
     expect(await currentRow(database, 801)).toBeUndefined();
   });
 
+  it('joins the transaction it is given, and rolls back with it', async () => {
+    const before = await snapshotTables(database);
+
+    await expect(
+      database.db.transaction().execute(async (trx) => {
+        expect((await upsertBatch(trx, [makeRecord(950)], runId)).counts.inserted).toBe(1);
+        throw new Error('the caller gives up the batch');
+      }),
+    ).rejects.toThrow('the caller gives up the batch');
+
+    expect(await snapshotTables(database)).toEqual(before);
+  });
+
   it('leaves every table as it was when a record in the batch violates a constraint', async () => {
     await upsertBatch(database.db, [makeRecord(900), makeRecord(901)], runId);
     const before = await snapshotTables(database);
