@@ -130,7 +130,7 @@ CREATE TABLE record_facet (
   PRIMARY KEY (pmid, facet, value)
 );
 
-COMMENT ON TABLE record_facet IS 'Facet values of each current record, one row per (facet, value): author, year, language, format, journal, topic (MeSH, keywords), genre (publication type).';
+COMMENT ON TABLE record_facet IS 'Facet values of each current record, one row per (facet, value): author, year, language, format, journal, topic (MeSH, keywords), publication_type.';
 COMMENT ON COLUMN record_facet.pmid IS 'The record.';
 COMMENT ON COLUMN record_facet.facet IS 'Facet name (see v_facet_counts for the names in use).';
 COMMENT ON COLUMN record_facet.value IS 'Facet value as displayed.';

@@ -48,7 +48,7 @@ JOIN catalogue_record r ON r.pmid = f.pmid AND r.status = 'active'
 GROUP BY f.facet, f.value;
 
 COMMENT ON VIEW v_facet_counts IS 'How many active records carry each facet value.';
-COMMENT ON COLUMN v_facet_counts.facet IS 'Facet name: author, year, language, format, journal, topic, genre.';
+COMMENT ON COLUMN v_facet_counts.facet IS 'Facet name: author, year, language, format, journal, topic (MeSH, keywords), publication_type.';
 COMMENT ON COLUMN v_facet_counts.value IS 'Facet value.';
 COMMENT ON COLUMN v_facet_counts.records IS 'Number of active records with that value.';
 

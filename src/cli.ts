@@ -3,18 +3,31 @@
  * The `pubcat` command. Each subcommand reads the validated configuration once, does its work and
  * exits 0; anything pubcat refuses or cannot do ends with one line on stderr and exit code 1.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { runBackfillCommand, type BackfillOptions } from './commands/backfill.js';
 import { runMigrateCommand } from './commands/migrate.js';
+import { runRefreshCommand, type RefreshCommandOptions } from './commands/refresh.js';
+import { runShowCommand } from './commands/show.js';
 import { runStatusCommand } from './commands/status.js';
 import { loadConfig, type Config } from './config.js';
 import { PubcatError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 
-function withConfig(action: (config: Config, logger: Logger) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const config = loadConfig();
-    await action(config, createLogger(config.logLevel));
-  };
+function withConfig(action: (config: Config, logger: Logger) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  return action(config, createLogger(config.logLevel));
+}
+
+function positiveIntegerOption(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  return number;
+}
+
+function batchSizeOption(value: string): number {
+  const size = Number(value);
+  if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new InvalidArgumentError('expected a whole number from 1 to 10000.');
+  return size;
 }
 
 export function buildProgram(): Command {
@@ -26,7 +39,38 @@ export function buildProgram(): Command {
   program
     .command('migrate')
     .description('create or upgrade the database schema (safe to run again)')
-    .action(withConfig((config, logger) => runMigrateCommand(config, logger)));
+    .action(() => withConfig((config, logger) => runMigrateCommand(config, logger)));
+
+  program
+    .command('backfill')
+    .description('fetch, transform and load PMIDs; started again with the same input, resumes where it stopped')
+    .argument('[pmids...]', 'PMIDs (123 or PMID:123)')
+    .option('--file <file>', 'read PMIDs from a file, one per line (- for stdin)')
+    .option('--query <query>', 'load every hit of a PubMed search (all of them, past 10,000)')
+    .option('--batch-size <n>', 'PMIDs per efetch (default PUBCAT_BATCH_SIZE)', batchSizeOption)
+    .option('--no-pmc', 'skip PMC enrichment (PubMed data only)')
+    .option('--json', 'print the run summary as JSON on stdout')
+    .action((pmids: string[], options: BackfillOptions) =>
+      withConfig((config, logger) => runBackfillCommand(pmids, options, config, logger)),
+    );
+
+  program
+    .command('refresh')
+    .description('re-fetch the records checked longest ago; tombstone PMIDs missing twice in a row')
+    .option('--older-than <age>', 'only records last checked longer ago than this (30m, 12h, 7d, 2w)', '7d')
+    .option('--limit <n>', 'at most this many records', positiveIntegerOption)
+    .option('--json', 'print the run summary as JSON on stdout')
+    .action((options: RefreshCommandOptions) => withConfig((config, logger) => runRefreshCommand(options, config, logger)));
+
+  program
+    .command('show')
+    .description('the catalogue record of a PMID (field | value), or with --history its versions')
+    .argument('<pmid>', 'the PMID')
+    .option('--history', 'list every version: op, time, run and changed fields')
+    .option('--json', 'print JSON (the record exactly as stored)')
+    .action((pmid: string, options: { history?: boolean; json?: boolean }) =>
+      withConfig((config, logger) => runShowCommand(pmid, options, config, logger)),
+    );
 
   program
     .command('status')

@@ -1,0 +1,44 @@
+/**
+ * The refresh job: re-fetch the records checked longest ago. Changed records get new versions,
+ * unchanged ones only a new check time, and PMIDs that NCBI stops returning are tombstoned once
+ * they are missing on two consecutive runs. A refresh needs no checkpoint to resume: every record
+ * it handled is checked again, so it is no longer stale.
+ */
+import { countStale, stalePmids } from '../src/load/stale.js';
+import type { RunCounters, RunHandle } from '../src/load/runs.js';
+import { runPipeline } from '../src/pipeline.js';
+import type { PmidItem } from '../src/pipeline/pmid-input.js';
+import type { JobContext } from './context.js';
+
+export interface RefreshOptions {
+  /** Records checked less than this long ago are left alone. */
+  olderThanMs: number;
+  /** At most this many records per run. */
+  limit?: number;
+}
+
+export const DEFAULT_REFRESH_AGE_MS = 7 * 86_400_000;
+
+export async function refreshCatalogue(run: RunHandle, options: RefreshOptions, context: JobContext): Promise<RunCounters> {
+  const cutoff = new Date(Date.now() - options.olderThanMs);
+  const stale = await countStale(context.database.db, cutoff);
+  const total = Math.min(stale, options.limit ?? stale);
+  context.logger.info({ runId: run.id, stale, total, cutoff: cutoff.toISOString() }, 'refreshing stale records');
+  return runPipeline({ ...run, checkpoint: null }, numbered(stalePmids(context.database.db, cutoff, options.limit)), context, {
+    ...context.settings,
+    total,
+  });
+}
+
+async function* numbered(pmids: AsyncIterable<number>): AsyncGenerator<PmidItem> {
+  let position = 0;
+  for await (const pmid of pmids) yield { kind: 'pmid', pmid, position: ++position };
+}
+
+/** `30m`, `12h`, `7d`, `2w` (and plain seconds `90s`) to milliseconds; undefined when unreadable. */
+export function parseAge(text: string): number | undefined {
+  const match = /^(\d+)\s*(s|m|h|d|w)$/.exec(text.trim());
+  if (match === null) return undefined;
+  const unitMs = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+  return Number(match[1]) * unitMs;
+}

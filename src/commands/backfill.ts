@@ -1,0 +1,101 @@
+/**
+ * `pubcat backfill [PMID...] [--file F|-] [--query Q] [--batch-size N] [--no-pmc] [--json]`:
+ * loads the given PMIDs. Started again with the same input after a kill or a failure, it resumes
+ * the interrupted run after its last loaded batch.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Config } from '../config.js';
+import { InputError } from '../errors.js';
+import { searchPubmed } from '../extract/esearch.js';
+import { startOrResumeRun } from '../load/runs.js';
+import type { Logger } from '../logger.js';
+import { runPipeline } from '../pipeline.js';
+import { readPmidInput } from '../pipeline/pmid-input.js';
+import { completeRun, withRunResources } from './run-support.js';
+
+export interface BackfillOptions {
+  file?: string;
+  query?: string;
+  batchSize?: number;
+  pmc: boolean;
+  json?: boolean;
+}
+
+export async function runBackfillCommand(pmids: string[], options: BackfillOptions, config: Config, logger: Logger): Promise<void> {
+  if (pmids.length === 0 && options.file === undefined && options.query === undefined) {
+    throw new InputError('nothing to backfill: give PMIDs, --file FILE (- for stdin) or --query QUERY', { input: pmids });
+  }
+  const batchSize = options.batchSize ?? config.batchSize;
+  const fileFacts = options.file === undefined || options.file === '-' ? undefined : await describeFile(options.file);
+  const startedAt = Date.now();
+  await withRunResources(config, logger, async (resources) => {
+    const { context } = resources;
+    const run = await startOrResumeRun(context.database.db, {
+      job: 'backfill',
+      inputKey: inputKey(pmids, options, fileFacts),
+      params: { pmids: pmids.length, file: options.file ?? null, query: options.query ?? null, batchSize, pmc: options.pmc },
+    });
+    if (run === null) {
+      throw new InputError('another pubcat process is running a backfill of this same input; wait for it or stop it first', {
+        input: options,
+      });
+    }
+    const input = readPmidInput({
+      args: pmids,
+      ...(options.file === undefined ? {} : { file: options.file }),
+      ...(options.query === undefined ? {} : { query: searchPubmed(context.client, options.query) }),
+    });
+    const knownTotal = options.query === undefined && options.file !== '-';
+    const settings = { ...context.settings, batchSize, pmc: options.pmc };
+    await completeRun(resources, run, { job: 'backfill', startedAt, json: options.json === true }, () =>
+      runPipeline(run, input, context, knownTotal ? { ...settings, total: pmids.length + (fileFacts?.lines ?? 0) } : settings),
+    );
+  });
+}
+
+interface FileFacts {
+  path: string;
+  size: number;
+  modifiedMs: number;
+  lines: number;
+}
+
+async function describeFile(file: string): Promise<FileFacts> {
+  const path = resolve(file);
+  let facts;
+  try {
+    facts = await stat(path);
+  } catch (error) {
+    throw new InputError(`cannot read ${file}: ${(error as Error).message}`, { input: file, cause: error });
+  }
+  if (!facts.isFile()) throw new InputError(`${file} is not a file`, { input: file });
+  return { path, size: facts.size, modifiedMs: facts.mtimeMs, lines: await countLines(path) };
+}
+
+/** Counts lines in one streaming pass, for the progress bar's total. */
+async function countLines(path: string): Promise<number> {
+  let lines = 0;
+  let last = 10;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    for (let index = chunk.indexOf(10); index !== -1; index = chunk.indexOf(10, index + 1)) lines += 1;
+    last = chunk[chunk.length - 1] ?? last;
+  }
+  return last === 10 ? lines : lines + 1;
+}
+
+/**
+ * The same command on the same input gets the same key, and so resumes. A file counts as the
+ * same while its size and modification time are; stdin never does (it cannot be read twice).
+ */
+function inputKey(pmids: string[], options: BackfillOptions, file: FileFacts | undefined): string {
+  const input = {
+    pmids,
+    file: options.file === '-' ? `stdin:${randomUUID()}` : file === undefined ? null : { path: file.path, size: file.size, modifiedMs: file.modifiedMs },
+    query: options.query ?? null,
+    pmc: options.pmc,
+  };
+  return createHash('sha256').update(JSON.stringify(input)).digest('hex');
+}

@@ -1,0 +1,164 @@
+/** What every run command (backfill, refresh, sync) shares: client, database, signals, summary. */
+import { availableParallelism } from 'node:os';
+import type { JobContext } from '../../jobs/context.js';
+import type { Config } from '../config.js';
+import { EutilsClient } from '../extract/eutils-client.js';
+import { openDatabase, type CatalogueDatabase } from '../load/db.js';
+import { migrate } from '../load/migrate.js';
+import { finishRun, type RunCounters, type RunHandle } from '../load/runs.js';
+import type { Logger } from '../logger.js';
+import { batchesInFlightFor } from '../pipeline.js';
+import { createProgressReporter } from '../pipeline/progress.js';
+import { createBatchTransformer } from '../pipeline/transform-pool.js';
+
+export function createEutilsClient(config: Config, logger: Logger): EutilsClient {
+  return new EutilsClient({
+    baseUrl: config.eutilsBaseUrl,
+    tool: config.ncbiTool,
+    ...(config.ncbiEmail === undefined ? {} : { email: config.ncbiEmail }),
+    ...(config.ncbiApiKey === undefined ? {} : { apiKey: config.ncbiApiKey }),
+    maxRps: config.maxRps,
+    logger,
+  });
+}
+
+/** Opens the database and brings its schema up to date, so a first run needs no separate migrate. */
+export async function openMigratedDatabase(config: Config, logger: Logger): Promise<CatalogueDatabase> {
+  const database = await openDatabase(config);
+  try {
+    const outcome = await migrate(database, undefined, (notice) => logger.warn(notice));
+    if (outcome.applied.length > 0) logger.info({ applied: outcome.applied }, 'schema migrated');
+    return database;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/** Worker threads for parse and transform: one per core, since the main thread mostly waits on I/O. */
+export function transformWorkerCount(): number {
+  return Math.min(4, availableParallelism());
+}
+
+/**
+ * The first SIGINT or SIGTERM aborts the signal: the run stops taking input, finishes the batches
+ * in flight and checkpoints. A second one exits at once; the checkpoint makes that safe too.
+ */
+export function abortOnSignals(logger: Logger): { signal: AbortSignal; received: () => NodeJS.Signals | undefined; dispose(): void } {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received !== undefined) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    }
+    received = signal;
+    logger.warn({ signal }, 'stopping: finishing the batches in flight, then writing the checkpoint');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    received: () => received,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export interface RunSummary extends RunCounters {
+  run_id: number;
+}
+
+/** DESIGN's summary object: `{"run_id", "requested", "inserted", …, "failed"}` (plus `invalid`). */
+export function summaryObject(runId: number, counters: RunCounters): RunSummary {
+  const { requested, inserted, updated, unchanged, deleted, missing, failed, invalid } = counters;
+  return { run_id: runId, requested, inserted, updated, unchanged, deleted, missing, failed, invalid };
+}
+
+export function summaryLine(job: string, summary: RunSummary, seconds: number, note = ''): string {
+  const invalid = summary.invalid === 0 ? '' : `, ${summary.invalid} invalid input line${summary.invalid === 1 ? '' : 's'}`;
+  return (
+    `${job} run ${summary.run_id}${note}: ${summary.requested} requested, ${summary.inserted} inserted, ` +
+    `${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.deleted} deleted, ` +
+    `${summary.missing} missing, ${summary.failed} failed${invalid} in ${seconds.toFixed(1)}s`
+  );
+}
+
+/** With --json the object is the only thing on stdout and the line goes to stderr. */
+export function printSummary(job: string, summary: RunSummary, seconds: number, json: boolean, note = ''): void {
+  const line = `${summaryLine(job, summary, seconds, note)}\n`;
+  if (json) {
+    process.stderr.write(line);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } else {
+    process.stdout.write(line);
+  }
+}
+
+export interface RunResources {
+  context: JobContext;
+  signals: ReturnType<typeof abortOnSignals>;
+}
+
+/**
+ * Opens what a run command needs (database, E-utilities client, transform workers, signal
+ * handling), hands it to `work`, and closes all of it however `work` ends.
+ */
+export async function withRunResources<T>(config: Config, logger: Logger, work: (resources: RunResources) => Promise<T>): Promise<T> {
+  const database = await openMigratedDatabase(config, logger);
+  const client = createEutilsClient(config, logger);
+  const transformer = createBatchTransformer(transformWorkerCount());
+  const signals = abortOnSignals(logger);
+  try {
+    return await work({
+      signals,
+      context: {
+        database,
+        client,
+        transformer,
+        logger,
+        progress: createProgressReporter(process.stderr, logger),
+        signal: signals.signal,
+        settings: { batchSize: config.batchSize, pmc: true, batchesInFlight: batchesInFlightFor(config.maxRps) },
+      },
+    });
+  } finally {
+    signals.dispose();
+    await transformer.close();
+    await client.close();
+    await database.close();
+  }
+}
+
+/**
+ * Runs `work` for `run` and closes the run: succeeded, or failed with the reason (an interrupted
+ * run is failed too, so that the same command resumes it). Ends with the summary line.
+ */
+export async function completeRun(
+  resources: RunResources,
+  run: RunHandle,
+  options: { job: string; startedAt: number; json: boolean },
+  work: () => Promise<RunCounters>,
+): Promise<void> {
+  const { db } = resources.context.database;
+  let counters: RunCounters;
+  try {
+    counters = await work();
+  } catch (error) {
+    await finishRun(db, run.id, 'failed', (error as Error).message).catch(() => undefined);
+    throw error;
+  }
+  const seconds = (Date.now() - options.startedAt) / 1000;
+  const interrupted = resources.signals.received();
+  if (interrupted !== undefined) {
+    await finishRun(db, run.id, 'failed', `interrupted by ${interrupted}; run the same command again to resume`);
+    printSummary(options.job, summaryObject(run.id, counters), seconds, options.json, ' (interrupted)');
+    process.exitCode = 128 + (interrupted === 'SIGINT' ? 2 : 15);
+    return;
+  }
+  const final = await finishRun(db, run.id, 'succeeded');
+  printSummary(options.job, summaryObject(run.id, final), seconds, options.json, run.resumed ? ' (resumed)' : '');
+}

@@ -1,0 +1,163 @@
+/**
+ * Run bookkeeping: the etl_run row of each pipeline run, its live counters, heartbeat and the
+ * checkpoint a restarted run resumes from. Counters and checkpoint move in the same transaction
+ * as the batch they describe, so after a crash they say exactly what was loaded.
+ */
+import { hostname } from 'node:os';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, RunJob, RunStatus } from './schema.js';
+
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface RunCounters {
+  requested: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  missing: number;
+  failed: number;
+  invalid: number;
+}
+
+export const ZERO_COUNTERS: Readonly<RunCounters> = Object.freeze({
+  requested: 0,
+  inserted: 0,
+  updated: 0,
+  unchanged: 0,
+  deleted: 0,
+  missing: 0,
+  failed: 0,
+  invalid: 0,
+});
+
+export interface RunHandle {
+  id: number;
+  job: RunJob;
+  /** True when this run took over an earlier, interrupted run with the same input. */
+  resumed: boolean;
+  checkpoint: Record<string, unknown> | null;
+  counters: RunCounters;
+}
+
+/** A heartbeat older than this means the process running it is gone. */
+export const STALE_HEARTBEAT_SECONDS = 60;
+
+/** `host:pid` of this process, as written in etl_run.replica. */
+export function thisReplica(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+/**
+ * Whether the process named by `replica` may still be running. Only a process on this host can be
+ * checked directly; elsewhere the heartbeat decides.
+ */
+export function replicaMayBeAlive(replica: string): boolean {
+  const separator = replica.lastIndexOf(':');
+  const host = replica.slice(0, separator);
+  const pid = Number(replica.slice(separator + 1));
+  if (host !== hostname() || !Number.isInteger(pid)) return true;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface StartRunOptions {
+  job: RunJob;
+  /** Fingerprint of the input: a run with the same key that did not finish is resumed. */
+  inputKey: string;
+  params: Record<string, unknown>;
+  replica?: string;
+}
+
+/**
+ * Starts a manual run, or resumes the latest unfinished run of the same input whose process is
+ * gone (killed, crashed, or failed). A run of the same input that is still alive is not touched:
+ * the caller gets `null` and should say so.
+ */
+export async function startOrResumeRun(db: Kysely<Database>, options: StartRunOptions): Promise<RunHandle | null> {
+  const replica = options.replica ?? thisReplica();
+  return db.transaction().execute(async (trx) => {
+    // Two processes starting the same input at once must not both take over the same run.
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${`pubcat-run:${options.inputKey}`}))`.execute(trx);
+    const previous = await trx
+      .selectFrom('etl_run')
+      .selectAll()
+      .where('job', '=', options.job)
+      .where('input_key', '=', options.inputKey)
+      .where('status', 'in', ['running', 'failed', 'abandoned'])
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    if (previous !== undefined) {
+      const staleSeconds = (Date.now() - previous.heartbeat_at.getTime()) / 1000;
+      const alive = previous.status === 'running' && staleSeconds < STALE_HEARTBEAT_SECONDS && replicaMayBeAlive(previous.replica);
+      if (alive) return null;
+      await trx
+        .updateTable('etl_run')
+        .set({ status: 'running', replica, heartbeat_at: sql`now()`, finished_at: null, error: null })
+        .where('id', '=', previous.id)
+        .execute();
+      return {
+        id: Number(previous.id),
+        job: previous.job,
+        resumed: true,
+        checkpoint: previous.checkpoint,
+        counters: pickCounters(previous),
+      };
+    }
+    const created = await trx
+      .insertInto('etl_run')
+      .values({ job: options.job, input_key: options.inputKey, params: JSON.stringify(options.params), replica, checkpoint: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { id: Number(created.id), job: options.job, resumed: false, checkpoint: null, counters: { ...ZERO_COUNTERS } };
+  });
+}
+
+/** Adds a batch's counts and moves the checkpoint; call inside the batch's own transaction. */
+export async function recordBatchProgress(
+  executor: Executor,
+  runId: number,
+  delta: Partial<RunCounters>,
+  checkpoint: Record<string, unknown>,
+): Promise<void> {
+  await executor
+    .updateTable('etl_run')
+    .set((eb) => ({
+      requested: eb('requested', '+', delta.requested ?? 0),
+      inserted: eb('inserted', '+', delta.inserted ?? 0),
+      updated: eb('updated', '+', delta.updated ?? 0),
+      unchanged: eb('unchanged', '+', delta.unchanged ?? 0),
+      deleted: eb('deleted', '+', delta.deleted ?? 0),
+      missing: eb('missing', '+', delta.missing ?? 0),
+      failed: eb('failed', '+', delta.failed ?? 0),
+      invalid: eb('invalid', '+', delta.invalid ?? 0),
+      checkpoint: JSON.stringify(checkpoint),
+      heartbeat_at: sql`now()`,
+    }))
+    .where('id', '=', runId)
+    .execute();
+}
+
+export async function heartbeat(db: Executor, runId: number): Promise<void> {
+  await db.updateTable('etl_run').set({ heartbeat_at: sql`now()` }).where('id', '=', runId).execute();
+}
+
+export async function finishRun(db: Executor, runId: number, status: Exclude<RunStatus, 'running'>, error?: string): Promise<RunCounters> {
+  const row = await db
+    .updateTable('etl_run')
+    .set({ status, finished_at: sql`now()`, heartbeat_at: sql`now()`, error: error ?? null })
+    .where('id', '=', runId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return pickCounters(row);
+}
+
+export function pickCounters(row: RunCounters): RunCounters {
+  const { requested, inserted, updated, unchanged, deleted, missing, failed, invalid } = row;
+  return { requested, inserted, updated, unchanged, deleted, missing, failed, invalid };
+}

@@ -1,0 +1,159 @@
+/**
+ * PMIDs → batches → extract → transform → load. PMIDs stream in and are de-duplicated in a
+ * bitmap; batches are fetched several at a time (enough to keep NCBI's rate limit busy while
+ * answers are slow) and transformed on worker threads, but they are loaded strictly in input
+ * order, each in one transaction with the run's counters and checkpoint. So a run killed at any
+ * moment resumes after its last loaded batch, and replays nothing that was committed.
+ */
+import type { FetchPubmedResult } from './extract/types.js';
+import { fetchPubmed } from './extract/fetch-pubmed.js';
+import type { EutilsClient } from './extract/eutils-client.js';
+import type { CatalogueDatabase } from './load/db.js';
+import { loadFetchedBatch } from './load/load-batch.js';
+import { heartbeat, recordBatchProgress, type RunCounters, type RunHandle } from './load/runs.js';
+import type { Logger } from './logger.js';
+import type { PmidItem } from './pipeline/pmid-input.js';
+import { PmidSet } from './pipeline/pmid-set.js';
+import type { ProgressReporter } from './pipeline/progress.js';
+import type { BatchTransformer } from './pipeline/transform-pool.js';
+import type { TransformedRecord } from './transform/types.js';
+
+export interface PipelineOptions {
+  batchSize: number;
+  pmc: boolean;
+  /** Batches fetched at once; loads still happen one at a time, in order. */
+  batchesInFlight: number;
+  /** Input size when known, for the progress bar. */
+  total?: number;
+}
+
+export interface PipelineContext {
+  database: CatalogueDatabase;
+  client: EutilsClient;
+  transformer: BatchTransformer;
+  logger: Logger;
+  progress?: ProgressReporter;
+  /** Aborting stops reading input; batches already in flight are finished and checkpointed. */
+  signal?: AbortSignal;
+}
+
+/** Where a run stands in its input: every item up to `position` is loaded (or refused). */
+export interface InputCheckpoint {
+  position: number;
+}
+
+interface Batch {
+  pmids: number[];
+  /** Position of the last input item the batch covers. */
+  endPosition: number;
+  /** Input items refused while the batch filled up. */
+  invalid: number;
+}
+
+const HEARTBEAT_INTERVAL_MS = 10_000;
+
+/** Batches in flight that keep `maxRps` request starts busy at NCBI's usual latency, with PMC calls. */
+export function batchesInFlightFor(maxRps: number): number {
+  return Math.max(4, Math.ceil(maxRps * 3));
+}
+
+export async function runPipeline(
+  run: RunHandle,
+  items: AsyncIterable<PmidItem>,
+  context: PipelineContext,
+  options: PipelineOptions,
+): Promise<RunCounters> {
+  const { database, client, logger } = context;
+  const counters = { ...run.counters };
+  const resumeAfter = Number((run.checkpoint as InputCheckpoint | null)?.position ?? 0);
+  if (run.resumed) logger.info({ runId: run.id, position: resumeAfter }, 'resuming after the last loaded batch');
+
+  const inFlight: Array<{ batch: Batch; work: Promise<Fetched> }> = [];
+  const beat = setInterval(() => void heartbeat(database.db, run.id).catch(() => undefined), HEARTBEAT_INTERVAL_MS);
+  beat.unref();
+
+  const fetchAndTransform = async (batch: Batch): Promise<Fetched> => {
+    if (batch.pmids.length === 0) return { fetched: undefined, transformed: [], transformFailed: [] };
+    const fetched = await fetchPubmed(client, batch.pmids, { pmc: options.pmc, batchSize: options.batchSize });
+    const { transformed, failed } = await context.transformer.transform({
+      records: [...fetched.articles, ...fetched.books],
+      pmc: [...fetched.pmc],
+    });
+    return { fetched, transformed, transformFailed: failed };
+  };
+
+  const loadOldest = async (): Promise<void> => {
+    const { batch, work } = inFlight.shift()!;
+    const result = await work;
+    const delta = await database.db.transaction().execute(async (trx) => {
+      const loaded = await loadFetchedBatch(trx, run.id, {
+        transformed: result.transformed,
+        deleted: result.fetched?.deleted ?? [],
+        missing: result.fetched?.missing ?? [],
+      });
+      const failed = [...(result.fetched?.failed ?? []), ...result.transformFailed, ...loaded.failed];
+      for (const { pmid, reason } of failed) logger.warn({ pmid, reason }, `PMID ${pmid} failed: ${reason}`);
+      const batchDelta: Partial<RunCounters> = {
+        ...loaded.counts,
+        requested: batch.pmids.length,
+        failed: failed.length,
+        invalid: batch.invalid,
+      };
+      await recordBatchProgress(trx, run.id, batchDelta, { position: batch.endPosition } satisfies InputCheckpoint);
+      return batchDelta;
+    });
+    for (const key of Object.keys(delta) as Array<keyof RunCounters>) counters[key] += delta[key] ?? 0;
+    context.progress?.update({
+      done: batch.endPosition,
+      total: options.total,
+      records: counters.inserted + counters.updated + counters.unchanged,
+      rateLimited: client.stats.rateLimited,
+      retries: client.stats.retries,
+    });
+  };
+
+  const launch = async (batch: Batch): Promise<void> => {
+    const work = fetchAndTransform(batch);
+    // Errors surface when the batch's turn to load comes; until then they must not go unhandled.
+    work.catch(() => undefined);
+    inFlight.push({ batch, work });
+    if (inFlight.length >= options.batchesInFlight) await loadOldest();
+  };
+
+  try {
+    const seen = new PmidSet();
+    let batch: Batch = { pmids: [], endPosition: resumeAfter, invalid: 0 };
+    for await (const item of items) {
+      if (item.position <= resumeAfter) {
+        if (item.kind === 'pmid') seen.add(item.pmid);
+        continue;
+      }
+      if (context.signal?.aborted === true) break;
+      if (item.kind === 'invalid') {
+        logger.warn({ where: item.where, text: item.text, reason: item.reason }, `skipped ${item.where}: ${item.reason}`);
+        batch.invalid += 1;
+      } else if (seen.add(item.pmid)) {
+        batch.pmids.push(item.pmid);
+      }
+      batch.endPosition = item.position;
+      if (batch.pmids.length >= options.batchSize) {
+        await launch(batch);
+        batch = { pmids: [], endPosition: item.position, invalid: 0 };
+      }
+    }
+    if (batch.pmids.length > 0 || batch.invalid > 0) await launch(batch);
+    while (inFlight.length > 0) await loadOldest();
+  } finally {
+    clearInterval(beat);
+    context.progress?.finish();
+    // A failed load leaves later batches running; let them settle before the caller closes things.
+    await Promise.allSettled(inFlight.map((entry) => entry.work));
+  }
+  return counters;
+}
+
+interface Fetched {
+  fetched: FetchPubmedResult | undefined;
+  transformed: TransformedRecord[];
+  transformFailed: Array<{ pmid: number; reason: string }>;
+}

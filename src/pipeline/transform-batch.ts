@@ -1,0 +1,32 @@
+/**
+ * Transforms one fetched batch. A record whose XML does not parse fails alone (it is reported
+ * as failed with the reason); the rest of the batch goes on.
+ */
+import type { FailedPmid, PmcRecordXml, PubmedRecordXml } from '../extract/types.js';
+import { transformPubmedRecord } from '../transform/index.js';
+import type { TransformedRecord } from '../transform/types.js';
+
+export interface TransformJob {
+  records: PubmedRecordXml[];
+  /** PMC data by PMC id (a plain array of entries, so it crosses to a worker thread as is). */
+  pmc: Array<[string, PmcRecordXml]>;
+}
+
+export interface TransformOutcome {
+  transformed: TransformedRecord[];
+  failed: FailedPmid[];
+}
+
+export function transformBatch(job: TransformJob): TransformOutcome {
+  const pmcById = new Map(job.pmc);
+  const outcome: TransformOutcome = { transformed: [], failed: [] };
+  for (const record of job.records) {
+    const pmc = record.pmcid === undefined ? undefined : pmcById.get(record.pmcid);
+    try {
+      outcome.transformed.push(transformPubmedRecord(record, pmc));
+    } catch (error) {
+      outcome.failed.push({ pmid: record.pmid, reason: `transform: ${(error as Error).message}` });
+    }
+  }
+  return outcome;
+}
