@@ -1,7 +1,9 @@
 /**
- * The one statement that loads a batch (see upsert.ts for the rules). The batch travels as a
- * single jsonb parameter expanded by jsonb_to_recordset, which carries the per-record facet
- * arrays that `unnest` cannot, and never nears the 65,535 bind-parameter limit.
+ * The two statements that load a batch (see upsert.ts for the rules). The first sends only
+ * PMIDs and hashes, and settles the records that did not change, usually most of them; the
+ * second sends the whole of the others. Each batch travels as a single jsonb parameter expanded
+ * by jsonb_to_recordset, which carries the per-record facet arrays that `unnest` cannot, and
+ * never nears the 65,535 bind-parameter limit.
  *
  * All sub-statements share one snapshot, so `existing` below is the state before the batch.
  * A write is made only if the row still has the version that snapshot read (`c.version =
@@ -45,6 +47,30 @@ interface ResultRow {
   id_holder: number | string | null;
 }
 
+/**
+ * Moves last_checked_at of the records whose content is unchanged, ends the miss streak of every
+ * PMID in the batch (NCBI returned it), and returns the unchanged PMIDs: nothing else of theirs
+ * needs to be sent or written.
+ */
+export async function touchUnchanged(trx: Transaction<Database>, rows: readonly UpsertRow[]): Promise<Set<number>> {
+  const keys = rows.map((row) => ({ pmid: row.pmid, content_hash: row.content_hash }));
+  const { rows: unchanged } = await sql<{ pmid: number | string }>`
+    WITH input AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS t(pmid bigint, content_hash text)
+    ),
+    misses_ended AS (
+      UPDATE missing_pmid m SET consecutive_misses = 0
+      FROM input i WHERE m.pmid = i.pmid AND m.consecutive_misses > 0
+    )
+    UPDATE catalogue_record c SET last_checked_at = now()
+    FROM input i
+    WHERE c.pmid = i.pmid AND c.content_hash = i.content_hash AND c.status = 'active'
+    RETURNING c.pmid
+  `.execute(trx);
+  return new Set(unchanged.map((row) => Number(row.pmid)));
+}
+
+/** Writes the records that are new, changed or restored (see the module comment for races). */
 export async function runUpsertStatement(
   trx: Transaction<Database>,
   rows: readonly UpsertRow[],
@@ -141,10 +167,6 @@ export async function runUpsertStatement(
       FROM classified k
       WHERE k.op = 'unchanged' AND c.pmid = k.pmid AND c.content_hash = k.content_hash AND c.status = 'active'
       RETURNING c.pmid
-    ),
-    misses_ended AS (
-      UPDATE missing_pmid m SET consecutive_misses = 0
-      FROM input i WHERE m.pmid = i.pmid AND m.consecutive_misses > 0
     )
     SELECT k.pmid,
       CASE WHEN checked.pmid IS NOT NULL THEN 'unchanged'

@@ -7,7 +7,8 @@
  * Facets and source XML are written with the version that uses them. Loading the batch again
  * changes nothing but last_checked_at, so a crashed batch can simply be re-run.
  *
- * The work is one SQL statement (upsert-statement.ts). It checks every write against the version
+ * The work is two SQL statements (upsert-statement.ts): one settles the unchanged records from
+ * their hashes alone, one writes the rest. The second checks every write against the version
  * its snapshot read, so a record that another loader changed in the meantime is left alone and
  * comes back as `pending`; this module then runs the statement again for those records, whose
  * fresh snapshot sees the other loader's commit. That gives exactly one version per real change
@@ -17,7 +18,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { DatabaseError } from '../errors.js';
 import type { TransformedRecord } from '../transform/types.js';
 import type { Database } from './schema.js';
-import { runUpsertStatement, type UpsertRow } from './upsert-statement.js';
+import { runUpsertStatement, touchUnchanged, type UpsertRow } from './upsert-statement.js';
 
 export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged' | 'restored' | 'conflict';
 
@@ -44,6 +45,9 @@ export async function upsertBatch(db: Kysely<Database>, records: readonly Transf
   const inTransaction = (work: (trx: Transaction<Database>) => Promise<void>): Promise<void> =>
     db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
   await inTransaction(async (trx) => {
+    const unchanged = await touchUnchanged(trx, pending);
+    for (const pmid of unchanged) outcomes.set(pmid, 'unchanged');
+    pending = pending.filter((row) => !unchanged.has(row.pmid));
     for (let round = 1; pending.length > 0; round += 1) {
       if (round > MAX_ROUNDS) {
         throw new DatabaseError(`${pending.length} records kept being changed by other loaders; batch rolled back`, {

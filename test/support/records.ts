@@ -110,7 +110,7 @@ function sourceXml(pmid: number, record: CatalogueRecord, derived: DerivedFields
     .join('');
   // Most of a real record's XML is its reference list, which the catalogue record does not use.
   const references = Array.from(
-    { length: 15 + (pmid % 40) },
+    { length: 5 + (pmid % 35) },
     (_, i) =>
       `<Reference><Citation>${SURNAMES[i % 9]} A, ${SURNAMES[(i + 4) % 9]} B. Mesenchymal stromal cells in autoimmune disease, part ${i}. J Neuroimmunol. ${2000 + (i % 20)};${i}:1-${i + 10}.</Citation>` +
       `<ArticleIdList><ArticleId IdType="pubmed">${pmid - i - 1}</ArticleId></ArticleIdList></Reference>`,

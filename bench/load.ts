@@ -1,0 +1,182 @@
+/**
+ * Throughput of the load stage on a local PostgreSQL, next to its bound: COPY of the same
+ * records (each as one jsonb document, with its PMID) into a bare unindexed table. Three loads
+ * of 50,000 records, in batches as the pipeline sends them:
+ * - first load (all new): target ≥ 0.3× the COPY rate;
+ * - unchanged re-load: target ≥ 5× the first-load rate, and no table or index grows;
+ * - re-load with 10 % changed.
+ * It creates a scratch database and drops it at the end.
+ *
+ * Run: npx tsc -p tsconfig.json && node dist/bench/load.js
+ * (DATABASE_URL or TEST_DATABASE_URL; default postgres://postgres@127.0.0.1:5432/test)
+ */
+import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
+import { openDatabase } from '../src/load/db.js';
+import { migrate } from '../src/load/migrate.js';
+import type { Database } from '../src/load/schema.js';
+import { upsertBatch, type UpsertOutcome } from '../src/load/upsert.js';
+import type { TransformedRecord } from '../src/transform/types.js';
+import { makeRecord } from '../test/support/records.js';
+
+const RECORDS = 50_000;
+const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 500);
+const FIRST_PMID = 20_000_000;
+const TABLES = ['catalogue_record', 'catalogue_record_version', 'record_facet', 'record_source'] as const;
+
+/** The benchmark's records, one batch at a time (built outside the timed part). */
+function* batches(revisionOf: (index: number) => number): Generator<TransformedRecord[]> {
+  for (let start = 0; start < RECORDS; start += BATCH_SIZE) {
+    const batch: TransformedRecord[] = [];
+    for (let index = start; index < Math.min(start + BATCH_SIZE, RECORDS); index += 1) {
+      // A third of the articles are in PMC, as in PubMed.
+      const pmc = index % 3 === 0 ? 5_000_000 + index : undefined;
+      batch.push(makeRecord(FIRST_PMID + index, { revision: revisionOf(index), ...(pmc === undefined ? {} : { pmc }) }));
+    }
+    yield batch;
+  }
+}
+
+interface Phase {
+  seconds: number;
+  counts: Record<UpsertOutcome, number>;
+}
+
+async function loadAll(db: Kysely<Database>, runId: number, revisionOf: (index: number) => number): Promise<Phase> {
+  const counts: Record<UpsertOutcome, number> = { inserted: 0, updated: 0, unchanged: 0, restored: 0, conflict: 0 };
+  let seconds = 0;
+  for (const batch of batches(revisionOf)) {
+    const start = process.hrtime.bigint();
+    const result = await upsertBatch(db, batch, runId);
+    seconds += Number(process.hrtime.bigint() - start) / 1e9;
+    for (const [outcome, count] of Object.entries(result.counts)) counts[outcome as UpsertOutcome] += count;
+  }
+  return { seconds, counts };
+}
+
+/**
+ * COPY … FROM STDIN through pg's own client: pg has no public COPY API (pg-copy-streams adds
+ * one), but it hands the copy-in phase to the active query object, which is all this needs.
+ */
+class CopyFromStdin {
+  readonly done: Promise<void>;
+  private settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  private error: Error | undefined;
+
+  constructor(private readonly statement: string, private readonly data: Buffer) {
+    this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+  }
+
+  submit(connection: { query(text: string): void }): void {
+    connection.query(this.statement);
+  }
+
+  handleCopyInResponse(connection: { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }): void {
+    connection.sendCopyFromChunk(this.data);
+    connection.endCopyFrom();
+  }
+
+  handleCommandComplete(): void {}
+
+  handleError(error: Error): void {
+    this.error = error;
+  }
+
+  handleReadyForQuery(): void {
+    if (this.error === undefined) this.settle?.resolve();
+    else this.settle?.reject(this.error);
+  }
+}
+
+/** COPY text format: one line per record, backslashes doubled (JSON never holds a raw tab or newline). */
+function copyLines(batch: readonly TransformedRecord[]): Buffer {
+  return Buffer.from(batch.map((record) => `${record.pmid}\t${JSON.stringify(record).replaceAll('\\', '\\\\')}\n`).join(''));
+}
+
+async function copyAll(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE copy_bound (pmid bigint, document jsonb)');
+    let seconds = 0;
+    for (const batch of batches(() => 0)) {
+      const start = process.hrtime.bigint();
+      const copy = new CopyFromStdin('COPY copy_bound (pmid, document) FROM STDIN', copyLines(batch));
+      void client.query(copy as unknown as pg.Submittable);
+      await copy.done;
+      seconds += Number(process.hrtime.bigint() - start) / 1e9;
+    }
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM copy_bound');
+    if (rows[0]?.n !== RECORDS) throw new Error(`COPY loaded ${rows[0]?.n} rows, not ${RECORDS}`);
+    await client.query('DROP TABLE copy_bound');
+    return seconds;
+  } finally {
+    await client.end();
+  }
+}
+
+async function relationSizes(db: Kysely<Database>): Promise<Record<string, number>> {
+  const sizes: Record<string, number> = {};
+  for (const table of TABLES) {
+    const { rows } = await sql<{ size: string }>`SELECT pg_total_relation_size(${table}::regclass)::text AS size`.execute(db);
+    sizes[table] = Number(rows[0]?.size);
+  }
+  return sizes;
+}
+
+const perSecond = (seconds: number): number => RECORDS / seconds;
+const rate = (name: string, seconds: number, extra = ''): string =>
+  `${name.padEnd(26)} ${perSecond(seconds).toFixed(0).padStart(8)} records/s  (${seconds.toFixed(2)} s)${extra}`;
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+export async function main(): Promise<void> {
+  const serverUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const name = `pubcat_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  try {
+    const copySeconds = await copyAll(url.toString());
+    const database = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused' });
+    try {
+      await migrate(database);
+      const run = await database.db.insertInto('etl_run').values({ job: 'backfill', replica: 'bench' }).returning('id').executeTakeFirstOrThrow();
+      const runId = Number(run.id);
+
+      const first = await loadAll(database.db, runId, () => 0);
+      const sizesBefore = await relationSizes(database.db);
+      const unchanged = await loadAll(database.db, runId, () => 0);
+      const sizesAfter = await relationSizes(database.db);
+      const changed = await loadAll(database.db, runId, (index) => (index % 10 === 0 ? 1 : 0));
+
+      console.log(`load bench: ${RECORDS} records in batches of ${BATCH_SIZE}, PostgreSQL ${database.location}`);
+      console.log(rate('COPY (bare jsonb table)', copySeconds));
+      console.log(rate('first load', first.seconds, `  ${(copySeconds / first.seconds).toFixed(2)}× COPY (target ≥ 0.3×)`));
+      console.log(rate('unchanged re-load', unchanged.seconds,
+        `  ${(copySeconds / unchanged.seconds).toFixed(2)}× COPY, ${(first.seconds / unchanged.seconds).toFixed(1)}× first load (target ≥ 5×)`));
+      console.log(rate('10 % changed re-load', changed.seconds, `  ${(copySeconds / changed.seconds).toFixed(2)}× COPY`));
+      console.log(`outcomes: first ${JSON.stringify(first.counts)}`);
+      console.log(`          unchanged ${JSON.stringify(unchanged.counts)}`);
+      console.log(`          10 % changed ${JSON.stringify(changed.counts)}`);
+      console.log('size (table + indexes + TOAST) before → after the unchanged re-load:');
+      for (const table of TABLES) {
+        const before = sizesBefore[table] ?? 0;
+        const after = sizesAfter[table] ?? 0;
+        console.log(`  ${table.padEnd(26)} ${mb(before).padStart(10)} → ${mb(after).padStart(10)}  ${after > before ? `GREW +${mb(after - before)}` : 'no growth'}`);
+      }
+    } finally {
+      await database.close();
+    }
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}
