@@ -100,6 +100,23 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
     expect((await currentRow(database, 200))?.xmin).toBe((before.catalogue_record?.[1] as { row_version: string }).row_version);
   });
 
+  it('grows neither the catalogue table nor its indexes when a batch is loaded unchanged again and again', async () => {
+    const batch = Array.from({ length: 300 }, (_, i) => makeRecord(3000 + i));
+    await upsertBatch(database.db, batch, runId);
+    const size = async () => {
+      const { rows } = await sql<{ heap: string; indexes: string }>`
+        SELECT pg_relation_size('catalogue_record')::text AS heap, pg_indexes_size('catalogue_record')::text AS indexes`.execute(database.db);
+      return rows[0];
+    };
+    const before = await size();
+
+    for (let reload = 0; reload < 3; reload += 1) {
+      expect((await upsertBatch(database.db, batch, await startRun(database))).counts.unchanged).toBe(300);
+    }
+
+    expect(await size()).toEqual(before);
+  });
+
   it('writes version 2 naming exactly the record and derived fields that changed', async () => {
     await upsertBatch(database.db, [makeRecord(300)], runId);
     const changed = makeRecord(300, {
