@@ -3,12 +3,15 @@
  * The `pubcat` command. Each subcommand reads the validated configuration once, does its work and
  * exits 0; anything pubcat refuses or cannot do ends with one line on stderr and exit code 1.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { runBackfillCommand, type BackfillOptions } from './commands/backfill.js';
 import { runMigrateCommand } from './commands/migrate.js';
 import { runRefreshCommand, type RefreshCommandOptions } from './commands/refresh.js';
+import { runScheduleCommand, type ScheduleOptions } from './commands/schedule.js';
+import { runSearchAddCommand, runSearchListCommand, runSearchRemoveCommand } from './commands/search.js';
 import { runShowCommand } from './commands/show.js';
 import { runStatusCommand } from './commands/status.js';
+import { runSyncCommand } from './commands/sync.js';
 import { loadConfig, type Config } from './config.js';
 import { PubcatError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
@@ -61,6 +64,37 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'at most this many records', positiveIntegerOption)
     .option('--json', 'print the run summary as JSON on stdout')
     .action((options: RefreshCommandOptions) => withConfig((config, logger) => runRefreshCommand(options, config, logger)));
+
+  program
+    .command('sync')
+    .description('run the saved searches: load the records PubMed added or modified since each one last synced')
+    .option('--json', 'print the run summary as JSON on stdout')
+    .action((options: { json?: boolean }) => withConfig((config, logger) => runSyncCommand(options, config, logger)));
+
+  const search = program.command('search').description('the saved searches that sync runs');
+  search
+    .command('add')
+    .description('save a PubMed query under a name (letters, digits, . _ -)')
+    .argument('<name>', 'short name for the command line')
+    .argument('<query>', 'the PubMed query, as typed in PubMed')
+    .action((name: string, query: string) => withConfig((config, logger) => runSearchAddCommand(name, query, config, logger)));
+  search
+    .command('list')
+    .description('the saved searches with their last sync')
+    .option('--json', 'print JSON instead of a table')
+    .action((options: { json?: boolean }) => withConfig((config, logger) => runSearchListCommand(options, config, logger)));
+  search
+    .command('remove')
+    .description('forget a saved search (its records stay)')
+    .argument('<name>', 'the saved search')
+    .action((name: string) => withConfig((config, logger) => runSearchRemoveCommand(name, config, logger)));
+
+  program
+    .command('schedule')
+    .description('run refresh and sync on their cron schedules until SIGTERM; safe to run as several replicas')
+    // Internal: tests shorten the take-over interval; operators keep the default.
+    .addOption(new Option('--stale-seconds <n>', 'heartbeat age after which a run is taken over').argParser(positiveIntegerOption).hideHelp())
+    .action((options: ScheduleOptions) => withConfig((config, logger) => runScheduleCommand(options, config, logger)));
 
   program
     .command('show')

@@ -1,19 +1,42 @@
+import { nextFireTime } from '../../jobs/scheduler.js';
 import type { Config } from '../config.js';
 import { openDatabase } from '../load/db.js';
-import { readCatalogueStatus, type CatalogueStatus, type RunSummary } from '../load/status.js';
+import { STALE_HEARTBEAT_SECONDS } from '../load/runs.js';
+import { readCatalogueStatus, readJobHealth, type CatalogueStatus, type JobHealth, type RunSummary } from '../load/status.js';
+
+/** A scheduled job as `pubcat status` shows it: its schedule here, its runs in the database. */
+export interface JobStatus extends JobHealth {
+  /** The cron expression, or null when the job is off. */
+  cron: string | null;
+  nextFire: string | null;
+}
 
 export async function runStatusCommand(config: Config, options: { json?: boolean }): Promise<void> {
   const database = await openDatabase(config);
   try {
     const status = await readCatalogueStatus(database.db);
-    const report = { database: database.location, backend: database.backend, ...status };
+    const schedules = { refresh: config.cronRefresh, sync: config.cronSync } as const;
+    const health = status.migrated ? await readJobHealth(database.db, ['refresh', 'sync'], STALE_HEARTBEAT_SECONDS) : [];
+    const jobs: JobStatus[] = (['refresh', 'sync'] as const).map((job) => {
+      const cron = schedules[job];
+      const known = health.find((entry) => entry.job === job);
+      return {
+        job,
+        cron,
+        nextFire: cron === null ? null : nextFireTime(cron).toISOString(),
+        lastRun: known?.lastRun ?? null,
+        heldBy: known?.heldBy ?? null,
+        stale: known?.stale ?? null,
+      };
+    });
+    const report = { database: database.location, backend: database.backend, ...status, jobs };
     process.stdout.write(options.json === true ? `${JSON.stringify(report)}\n` : formatStatus(report));
   } finally {
     await database.close();
   }
 }
 
-export function formatStatus(report: CatalogueStatus & { database: string; backend: string }): string {
+export function formatStatus(report: CatalogueStatus & { database: string; backend: string; jobs: JobStatus[] }): string {
   const lines = [`database  ${report.database} (${report.backend})`];
   if (!report.migrated) {
     lines.push('schema    not created yet: run `pubcat migrate`');
@@ -27,20 +50,24 @@ export function formatStatus(report: CatalogueStatus & { database: string; backe
   );
   const { count, recent } = report.missingPmids;
   lines.push(count === 0 ? 'missing   none' : `missing   ${count} PMIDs (latest: ${recent.join(', ')})`);
+  lines.push('jobs');
+  lines.push(formatTable(JOB_COLUMNS, report.jobs));
   if (report.runs.length === 0) {
     lines.push('runs      none yet');
   } else {
     lines.push(`runs      latest ${report.runs.length}, newest first:`);
-    lines.push(formatRunTable(report.runs));
+    lines.push(formatTable(RUN_COLUMNS, report.runs));
   }
   return `${lines.join('\n')}\n`;
 }
+
+const shortTime = (iso: string): string => iso.replace('T', ' ').slice(0, 19);
 
 const RUN_COLUMNS: Array<[string, (run: RunSummary) => string]> = [
   ['run', (run) => String(run.id)],
   ['job', (run) => run.job],
   ['status', (run) => run.status],
-  ['started', (run) => run.startedAt.replace('T', ' ').slice(0, 19)],
+  ['started', (run) => shortTime(run.startedAt)],
   ['duration', (run) => `${run.durationSeconds.toFixed(1)}s`],
   ['requested', (run) => String(run.requested)],
   ['inserted', (run) => String(run.inserted)],
@@ -52,8 +79,24 @@ const RUN_COLUMNS: Array<[string, (run: RunSummary) => string]> = [
   ['replica', (run) => run.replica],
 ];
 
-function formatRunTable(runs: RunSummary[]): string {
-  const cells = [RUN_COLUMNS.map(([title]) => title), ...runs.map((run) => RUN_COLUMNS.map(([, cell]) => cell(run)))];
-  const widths = RUN_COLUMNS.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
+const JOB_COLUMNS: Array<[string, (job: JobStatus) => string]> = [
+  ['job', (job) => job.job],
+  ['cron', (job) => job.cron ?? 'off'],
+  ['next fire', (job) => (job.nextFire === null ? '-' : shortTime(job.nextFire))],
+  ['last run', (job) => (job.lastRun === null ? 'none' : `${job.lastRun.id} ${job.lastRun.status} ${shortTime(job.lastRun.startedAt)}`)],
+  [
+    'held by',
+    (job) =>
+      job.heldBy !== null
+        ? `${job.heldBy.replica} (run ${job.heldBy.runId})`
+        : job.stale !== null
+          ? `nobody: run ${job.stale.runId} on ${job.stale.replica} went silent at ${shortTime(job.stale.heartbeatAt)}`
+          : '-',
+  ],
+];
+
+function formatTable<Row>(columns: Array<[string, (row: Row) => string]>, rows: Row[]): string {
+  const cells = [columns.map(([title]) => title), ...rows.map((row) => columns.map(([, cell]) => cell(row)))];
+  const widths = columns.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
   return cells.map((row) => `  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}`).join('\n');
 }

@@ -81,3 +81,51 @@ export async function readCatalogueStatus(db: Kysely<Database>): Promise<Catalog
     })),
   };
 }
+
+export interface JobHealth {
+  job: RunJob;
+  lastRun: { id: number; status: RunStatus; scheduledFor: string | null; startedAt: string; finishedAt: string | null } | null;
+  /** The running run and its replica while its heartbeat is fresh: someone holds the job. */
+  heldBy: { runId: number; replica: string; heartbeatAt: string } | null;
+  /** A running run whose heartbeat went stale: its replica died, the next one up takes it over. */
+  stale: { runId: number; replica: string; heartbeatAt: string } | null;
+}
+
+/** For each job: its latest run, and whether a live replica holds it, by the database's clock. */
+export async function readJobHealth(db: Kysely<Database>, jobs: RunJob[], staleSeconds: number): Promise<JobHealth[]> {
+  return Promise.all(
+    jobs.map(async (job) => {
+      const last = await db
+        .selectFrom('etl_run')
+        .select(['id', 'status', 'scheduled_for', 'started_at', 'finished_at'])
+        .where('job', '=', job)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const running = await db
+        .selectFrom('etl_run')
+        .select(['id', 'replica', 'heartbeat_at', sql<boolean>`heartbeat_at >= now() - make_interval(secs => ${staleSeconds})`.as('fresh')])
+        .where('job', '=', job)
+        .where('status', '=', 'running')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const holder = running === undefined ? null : { runId: Number(running.id), replica: running.replica, heartbeatAt: running.heartbeat_at.toISOString() };
+      return {
+        job,
+        lastRun:
+          last === undefined
+            ? null
+            : {
+                id: Number(last.id),
+                status: last.status,
+                scheduledFor: last.scheduled_for?.toISOString() ?? null,
+                startedAt: last.started_at.toISOString(),
+                finishedAt: last.finished_at?.toISOString() ?? null,
+              },
+        heldBy: running?.fresh === true ? holder : null,
+        stale: running !== undefined && running.fresh !== true ? holder : null,
+      };
+    }),
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * The scheduler behind `pubcat schedule`. node-cron fires every job in every replica; the database
+ * decides which replica runs it (jobs/claims.ts). Each replica also watches for runs whose
+ * heartbeat went stale, so a run whose process died is taken over within about the stale
+ * interval, not only at the job's next fire time (a daily job would wait a day).
+ *
+ * Stopping: no more claims or take-overs; running jobs see their signal abort, load the batches
+ * already fetched and checkpoint; their runs are released as failed, which the next run resumes.
+ */
+import { createTask, type ScheduledTask } from 'node-cron';
+import { STALE_HEARTBEAT_SECONDS, thisReplica } from '../src/load/runs.js';
+import type { Logger } from '../src/logger.js';
+import { beatIfOwned, claimRun, describeHolder, releaseRun, takeOverStaleRun, type ClaimedRun } from './claims.js';
+import type { JobContext } from './context.js';
+import type { JobDefinition } from './definitions.js';
+
+export interface SchedulerOptions {
+  jobs: JobDefinition[];
+  /** Shared by every job; its `signal` and `progress` are replaced per run. */
+  context: JobContext;
+  /** A heartbeat older than this means the run's process is gone (default STALE_HEARTBEAT_SECONDS). */
+  staleSeconds?: number;
+  replica?: string;
+}
+
+export interface Scheduler {
+  /**
+   * Stops claiming, stops the running jobs at a batch boundary and releases their runs. Resolves
+   * once they have, or after `graceMs`, releasing whatever is still busy (its checkpoint stands).
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export const DEFAULT_STOP_GRACE_MS = 20_000;
+
+export function startScheduler(options: SchedulerOptions): Scheduler {
+  const { context, jobs } = options;
+  const { db } = context.database;
+  const staleSeconds = options.staleSeconds ?? STALE_HEARTBEAT_SECONDS;
+  const replica = options.replica ?? thisReplica();
+  const logger = context.logger.child({ replica });
+  const shutdown = new AbortController();
+  /**
+   * What this process is doing about each job: a quick look for a stale run, or running it. Set
+   * before the first await, so a tick and the watchdog never both start the same job here.
+   */
+  const busy = new Map<string, { work: Promise<void>; running: boolean }>();
+  const holding = new Map<string, ClaimedRun>();
+
+  const execute = async (job: JobDefinition, run: ClaimedRun): Promise<void> => {
+    const log = logger.child({ job: job.name, runId: run.id });
+    holding.set(job.name, run);
+    busy.get(job.name)!.running = true;
+    const lost = new AbortController();
+    const beat = setInterval(() => {
+      beatIfOwned(db, run).then(
+        (owned) => {
+          if (owned || lost.signal.aborted) return;
+          log.error('another replica took this run over (this one missed its heartbeats); stopping it here');
+          lost.abort();
+        },
+        (error: unknown) => log.warn({ err: error }, 'heartbeat failed'),
+      );
+    }, Math.max(200, (staleSeconds * 1000) / 4));
+    const startedAt = Date.now();
+    try {
+      const signal = AbortSignal.any([shutdown.signal, lost.signal]);
+      const counters = await job.run(run, { ...context, signal, progress: undefined });
+      if (lost.signal.aborted) return;
+      const seconds = (Date.now() - startedAt) / 1000;
+      if (shutdown.signal.aborted) {
+        await releaseRun(db, run, 'failed', 'interrupted by shutdown; the next run resumes from its checkpoint');
+        log.warn({ ...counters, seconds }, 'run released at shutdown');
+      } else {
+        const final = await releaseRun(db, run, 'succeeded');
+        log.info({ ...(final ?? counters), seconds }, `${job.name} run ${run.id} succeeded`);
+      }
+    } catch (error) {
+      if (!lost.signal.aborted) await releaseRun(db, run, 'failed', (error as Error).message).catch(() => undefined);
+      log.error({ err: error }, `${job.name} run ${run.id} failed`);
+    } finally {
+      clearInterval(beat);
+      holding.delete(job.name);
+    }
+  };
+
+  /** Starts `attempt` unless this process is already busy with `job`. */
+  const exclusively = (job: JobDefinition, attempt: () => Promise<void>): void => {
+    const entry = { work: Promise.resolve(), running: false };
+    busy.set(job.name, entry);
+    entry.work = attempt()
+      .catch((error: unknown) => logger.error({ job: job.name, err: error }, 'scheduler could not reach the database'))
+      .finally(() => busy.delete(job.name));
+  };
+
+  const takeOver = async (job: JobDefinition): Promise<boolean> => {
+    const taken = await takeOverStaleRun(db, job.name, staleSeconds, replica);
+    if (taken === null) return false;
+    logger.warn(
+      { job: job.name, runId: taken.run.id, from: taken.from, scheduledFor: taken.run.scheduledFor, checkpoint: taken.run.checkpoint },
+      `took over ${job.name} run ${taken.run.id} from ${taken.from} (heartbeat older than ${staleSeconds}s)`,
+    );
+    await execute(job, taken.run);
+    return true;
+  };
+
+  const onTick = (job: JobDefinition, scheduledFor: Date): void => {
+    if (shutdown.signal.aborted) return;
+    const current = busy.get(job.name);
+    if (current?.running === true) {
+      logger.info({ job: job.name, scheduledFor, reason: 'running in this replica' }, `skipped ${job.name} at ${scheduledFor.toISOString()}: still running here`);
+      return;
+    }
+    // The watchdog is only looking for a stale run: claim the fire time once it is done.
+    if (current !== undefined) return void current.work.then(() => onTick(job, scheduledFor));
+    exclusively(job, async () => {
+      if (await takeOver(job)) return;
+      const claim = await claimRun(db, {
+        job: job.name,
+        inputKey: job.inputKey,
+        scheduledFor,
+        params: job.params,
+        resumeReleased: job.resumesReleased,
+        replica,
+      });
+      if (claim === null) {
+        const holder = await describeHolder(db, job.name, scheduledFor);
+        logger.info({ job: job.name, scheduledFor, ...holder }, `skipped ${job.name} at ${scheduledFor.toISOString()}: ${holder?.reason ?? 'claimed elsewhere'}`);
+        return;
+      }
+      logger.info(
+        { job: job.name, runId: claim.run.id, scheduledFor, resumedFrom: claim.resumedFrom },
+        `claimed ${job.name} run ${claim.run.id} for ${scheduledFor.toISOString()}`,
+      );
+      await execute(job, claim.run);
+    });
+  };
+
+  const cronLogger = logger.child({ component: 'node-cron' });
+  const tasks: ScheduledTask[] = jobs.map((job) =>
+    createTask(job.cron, (fire) => onTick(job, fire.date), {
+      name: `pubcat-${job.name}`,
+      logger: {
+        info: (message) => cronLogger.info(message),
+        warn: (message) => cronLogger.warn(message),
+        error: (message, error) => cronLogger.error({ err: error ?? message }, String(message)),
+        debug: (message) => cronLogger.debug(String(message)),
+      },
+    }),
+  );
+  for (const task of tasks) void task.start();
+  const watchdog = setInterval(() => {
+    for (const job of jobs) if (!busy.has(job.name)) exclusively(job, async () => void (await takeOver(job)));
+  }, Math.max(500, (staleSeconds * 1000) / 2));
+  logger.info({ jobs: jobs.map((job) => ({ job: job.name, cron: job.cron })), staleSeconds }, 'scheduler started');
+
+  return {
+    async stop(graceMs = DEFAULT_STOP_GRACE_MS) {
+      shutdown.abort();
+      clearInterval(watchdog);
+      await Promise.all(tasks.map((task) => task.destroy()));
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace over'>((resolve) => (timer = setTimeout(() => resolve('grace over'), graceMs)));
+      const outcome = await Promise.race([Promise.allSettled([...busy.values()].map((entry) => entry.work)), graceOver]);
+      clearTimeout(timer);
+      if (outcome === 'grace over') {
+        for (const run of holding.values()) {
+          await releaseRun(db, run, 'failed', 'stopped at shutdown before its batch finished; the next run resumes from its checkpoint').catch(
+            () => undefined,
+          );
+          logger.warn({ job: run.job, runId: run.id }, 'run released before its batch finished');
+        }
+      }
+      logger.info('scheduler stopped');
+    },
+  };
+}
+
+/** When `cron` fires next (the expression must be valid: the configuration checks it). */
+export function nextFireTime(cron: string): Date {
+  // An unstarted task computes fire times without scheduling anything.
+  const task = createTask(cron, () => undefined);
+  try {
+    return task.getNextRuns(1)[0]!;
+  } finally {
+    void task.destroy();
+  }
+}

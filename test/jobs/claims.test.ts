@@ -1,0 +1,81 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beatIfOwned, claimRun, describeHolder, releaseRun, takeOverStaleRun, type ClaimOptions } from '../../jobs/claims.js';
+import { REFRESH_INPUT_KEY } from '../../src/commands/refresh.js';
+import { startOrResumeRun } from '../../src/load/runs.js';
+import { backends, type TestDatabase } from '../support/databases.js';
+import { emptyTables } from './support.js';
+
+const TICK = new Date('2026-01-01T03:00:00Z');
+const NEXT_TICK = new Date('2026-01-02T03:00:00Z');
+
+describe.each(backends)('claiming scheduled runs on $name', (backend) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await backend.open();
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+  beforeEach(() => emptyTables(database));
+
+  const claim = (replica: string, scheduledFor: Date | null, job: 'sync' | 'refresh' = 'sync', extra: Partial<ClaimOptions> = {}) =>
+    claimRun(database.db, { job, inputKey: job, scheduledFor, params: {}, resumeReleased: job === 'sync', replica, ...extra });
+
+  it('gives a fire time to one replica only, and a running job to no second fire time', async () => {
+    const first = await claim('a:1', TICK);
+    expect(first?.run).toMatchObject({ job: 'sync', scheduledFor: TICK, replica: 'a:1', resumed: false });
+    expect(await claim('b:2', TICK)).toBeNull();
+    expect(await describeHolder(database.db, 'sync', TICK)).toEqual({ reason: 'fire time already claimed', runId: first!.run.id, replica: 'a:1' });
+    expect(await claim('b:2', NEXT_TICK)).toBeNull();
+    expect(await describeHolder(database.db, 'sync', NEXT_TICK)).toEqual({ reason: 'job running', runId: first!.run.id, replica: 'a:1' });
+
+    await releaseRun(database.db, first!.run, 'succeeded');
+    expect((await claim('b:2', NEXT_TICK))?.run.replica).toBe('b:2');
+    const rows = await database.db.selectFrom('etl_run').select(['scheduled_for', 'replica']).orderBy('id').execute();
+    expect(rows).toEqual([
+      { scheduled_for: TICK, replica: 'a:1' },
+      { scheduled_for: NEXT_TICK, replica: 'b:2' },
+    ]);
+  });
+
+  it('takes over the same row once its heartbeat is stale, and fences the replica that lost it', async () => {
+    const { run } = (await claim('a:1', TICK))!;
+    await database.db.updateTable('etl_run').set({ inserted: 40, checkpoint: JSON.stringify({ position: 40 }) }).where('id', '=', run.id).execute();
+    expect(await takeOverStaleRun(database.db, 'sync', 5, 'b:2')).toBeNull();
+
+    await database.db.updateTable('etl_run').set({ heartbeat_at: sql`now() - interval '10 seconds'` }).where('id', '=', run.id).execute();
+    const taken = await takeOverStaleRun(database.db, 'sync', 5, 'b:2');
+    expect(taken).toMatchObject({ from: 'a:1', run: { id: run.id, replica: 'b:2', resumed: true, scheduledFor: TICK, checkpoint: { position: 40 } } });
+    expect(taken!.run.counters.inserted).toBe(40);
+    expect(await takeOverStaleRun(database.db, 'sync', 5, 'c:3')).toBeNull();
+
+    expect(await beatIfOwned(database.db, run)).toBe(false);
+    expect(await releaseRun(database.db, run, 'succeeded')).toBeNull();
+    expect(await beatIfOwned(database.db, taken!.run)).toBe(true);
+    expect(await releaseRun(database.db, taken!.run, 'succeeded')).toMatchObject({ inserted: 40 });
+  });
+
+  it('continues a released sync with its checkpoint and counters, but starts a refresh afresh', async () => {
+    const sync = (await claim('a:1', TICK))!.run;
+    await database.db.updateTable('etl_run').set({ requested: 7, checkpoint: JSON.stringify({ position: 7 }) }).where('id', '=', sync.id).execute();
+    await releaseRun(database.db, sync, 'failed', 'interrupted by shutdown');
+    const next = await claim('b:2', NEXT_TICK);
+    expect(next).toMatchObject({ resumedFrom: sync.id, run: { resumed: true, checkpoint: { position: 7 }, counters: { requested: 7 } } });
+
+    const refresh = (await claim('a:1', TICK, 'refresh'))!.run;
+    await database.db.updateTable('etl_run').set({ requested: 7, checkpoint: JSON.stringify({ position: 7 }) }).where('id', '=', refresh.id).execute();
+    await releaseRun(database.db, refresh, 'failed', 'interrupted by shutdown');
+    const nextRefresh = await claim('b:2', NEXT_TICK, 'refresh');
+    expect(nextRefresh).toMatchObject({ resumedFrom: null, run: { resumed: false, checkpoint: null, counters: { requested: 0 } } });
+  });
+
+  it('never lets a manual refresh run beside a scheduled one', async () => {
+    const scheduled = (await claim('a:1', TICK, 'refresh', { inputKey: REFRESH_INPUT_KEY }))!.run;
+    expect(await startOrResumeRun(database.db, { job: 'refresh', inputKey: REFRESH_INPUT_KEY, params: {} })).toBeNull();
+    await releaseRun(database.db, scheduled, 'succeeded');
+    const manual = await startOrResumeRun(database.db, { job: 'refresh', inputKey: REFRESH_INPUT_KEY, params: {} });
+    expect(manual).not.toBeNull();
+    expect(await claim('b:2', NEXT_TICK, 'refresh')).toBeNull();
+  });
+});
