@@ -24,18 +24,20 @@ export function cutPubmedArticleSet(xml: string): PubmedArticleSetPieces {
     switch (child.name) {
       case 'PubmedArticle':
       case 'PubmedBookArticle': {
+        // Searched as its own string: a search that finds nothing then stops at the record's end.
+        const recordXml = xml.slice(child.start, child.end);
         const record: PubmedRecordXml = {
-          pmid: recordPmid(xml, child.contentStart, child.contentEnd),
+          pmid: recordPmid(recordXml),
           kind: child.name === 'PubmedArticle' ? 'article' : 'book',
-          xml: xml.slice(child.start, child.end),
+          xml: recordXml,
         };
-        const pmcid = ownPmcid(xml, child.contentStart, child.contentEnd);
+        const pmcid = ownPmcid(recordXml);
         if (pmcid !== undefined) record.pmcid = pmcid;
         records.push(record);
         break;
       }
       case 'DeleteCitation':
-        deleted.push(...allPmids(xml, child.contentStart, child.contentEnd));
+        deleted.push(...allPmids(xml.slice(child.contentStart, child.contentEnd)));
         break;
       default:
         throw new XmlParseError(`${DOCUMENT}: unexpected <${child.name}> in <PubmedArticleSet>: ${xml.slice(child.start, child.start + 300)}`, {
@@ -50,10 +52,10 @@ export function cutPubmedArticleSet(xml: string): PubmedArticleSetPieces {
  * The record's PMID is the first `<PMID>` in it: `MedlineCitation/PMID` or `BookDocument/PMID`
  * both come before any other PMID (comments, corrections, references).
  */
-function recordPmid(xml: string, from: number, to: number): number {
-  const pmid = parsePmid(firstElementText(xml, 'PMID', from, to));
+function recordPmid(record: string): number {
+  const pmid = parsePmid(firstElementText(record, 'PMID', 0, record.length));
   if (pmid === undefined) {
-    throw new XmlParseError(`${DOCUMENT}: record without a readable <PMID>: ${xml.slice(from, from + 200)}`, { input: DOCUMENT });
+    throw new XmlParseError(`${DOCUMENT}: record without a readable <PMID>: ${record.slice(0, 200)}`, { input: DOCUMENT });
   }
   return pmid;
 }
@@ -63,27 +65,27 @@ function recordPmid(xml: string, from: number, to: number): number {
  * `ReferenceList` after it holds the ids of cited papers, so a list found past the start of the
  * references is not the article's.
  */
-function ownPmcid(xml: string, from: number, to: number): string | undefined {
-  const data = firstElementRange(xml, 'PubmedData', from, to) ?? firstElementRange(xml, 'PubmedBookData', from, to);
+function ownPmcid(record: string): string | undefined {
+  const data = firstElementRange(record, 'PubmedData', 0, record.length) ?? firstElementRange(record, 'PubmedBookData', 0, record.length);
   if (data === undefined) return undefined;
-  const references = xml.indexOf('<ReferenceList', data.contentStart);
+  const references = record.indexOf('<ReferenceList', data.contentStart);
   const limit = references >= 0 && references < data.contentEnd ? references : data.contentEnd;
-  const ids = firstElementRange(xml, 'ArticleIdList', data.contentStart, limit);
+  const ids = firstElementRange(record, 'ArticleIdList', data.contentStart, limit);
   if (ids === undefined) return undefined;
-  const marker = xml.indexOf('IdType="pmc">', ids.contentStart);
+  const marker = record.indexOf('IdType="pmc">', ids.contentStart);
   if (marker < 0 || marker > ids.contentEnd) return undefined;
   const valueStart = marker + 'IdType="pmc">'.length;
-  const value = xml.slice(valueStart, xml.indexOf('<', valueStart)).trim();
+  const value = record.slice(valueStart, record.indexOf('<', valueStart)).trim();
   return /^PMC\d+$/.test(value) ? value : undefined;
 }
 
-function allPmids(xml: string, from: number, to: number): number[] {
+function allPmids(deletion: string): number[] {
   const pmids: number[] = [];
-  let position = from;
+  let position = 0;
   for (;;) {
-    const range = firstElementRange(xml, 'PMID', position, to);
+    const range = firstElementRange(deletion, 'PMID', position, deletion.length);
     if (range === undefined) return pmids;
-    const pmid = parsePmid(xml.slice(range.contentStart, range.contentEnd));
+    const pmid = parsePmid(deletion.slice(range.contentStart, range.contentEnd));
     if (pmid === undefined) throw new XmlParseError(`${DOCUMENT}: unreadable PMID in <DeleteCitation>`, { input: DOCUMENT });
     pmids.push(pmid);
     position = range.contentEnd;

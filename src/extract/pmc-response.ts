@@ -19,9 +19,10 @@ export function cutPmcArticleSet(xml: string): Map<string, string> {
     if (child.name !== 'article') {
       throw new XmlParseError(`${ARTICLES}: unexpected <${child.name}> in <pmc-articleset>`, { input: ARTICLES });
     }
-    const pmcid = articlePmcid(xml, child.contentStart, child.contentEnd);
+    const article = xml.slice(child.start, child.end);
+    const pmcid = articlePmcid(article);
     if (pmcid === undefined) throw new XmlParseError(`${ARTICLES}: <article> without a PMC article-id`, { input: ARTICLES });
-    articles.set(pmcid, xml.slice(child.start, child.end));
+    articles.set(pmcid, article);
   });
   return articles;
 }
@@ -44,12 +45,14 @@ export function cutPmcSummaries(xml: string): Map<string, string> {
         if (child.name === 'DbBuild') return;
         throw new XmlParseError(`${SUMMARIES}: unexpected <${child.name}>`, { input: SUMMARIES });
       }
-      const uid = child.name === 'DocSum' ? firstElementText(xml, 'Id', child.contentStart, child.contentEnd) : /uid="(\d+)"/.exec(xml.slice(child.start, child.contentStart))?.[1];
+      // Searched as its own string: a search that finds nothing then stops at the summary's end.
+      const summary = xml.slice(child.start, child.end);
+      const uid = child.name === 'DocSum' ? firstElementText(summary, 'Id', 0, summary.length) : /^<DocumentSummary[^>]*\suid="(\d+)"/.exec(summary)?.[1];
       if (uid === undefined || !/^\d+$/.test(uid.trim())) {
         throw new XmlParseError(`${SUMMARIES}: summary without a uid`, { input: SUMMARIES });
       }
-      if (firstElementText(xml, 'error', child.contentStart, child.contentEnd) !== undefined) return;
-      summaries.set(`PMC${uid.trim()}`, xml.slice(child.start, child.end));
+      if (firstElementText(summary, 'error', 0, summary.length) !== undefined) return;
+      summaries.set(`PMC${uid.trim()}`, summary);
     });
   take(root.contentStart, root.contentEnd);
   return summaries;
@@ -60,9 +63,9 @@ export function cutPmcSummaries(xml: string): Map<string, string> {
  * ones belong to sub-articles). PMC has written it as `pmc` (`6947442`), and lately as `pmcid`
  * (`PMC6947442`) beside `pmcaid`.
  */
-function articlePmcid(xml: string, from: number, to: number): string | undefined {
-  const frontEnd = xml.indexOf('</front>', from);
-  const front = xml.slice(from, frontEnd >= 0 && frontEnd < to ? frontEnd : to);
+function articlePmcid(article: string): string | undefined {
+  const frontEnd = article.indexOf('</front>');
+  const front = frontEnd >= 0 ? article.slice(0, frontEnd) : article;
   const match = /<article-id\s+pub-id-type="(?:pmc|pmcid|pmcaid)"[^>]*>\s*(?:PMC)?(\d+)\s*</.exec(front);
   return match === null ? undefined : `PMC${match[1]}`;
 }

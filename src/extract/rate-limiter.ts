@@ -1,21 +1,30 @@
 /**
  * NCBI limits request *starts* per second (3, or 10 with an API key), not how many requests are
- * in flight. This limiter hands out start permits in FIFO order, evenly spaced slightly further
- * apart than 1/maxRps: with a gap of 1000 / (maxRps × paceFactor) ms, maxRps + 1 starts span more
- * than one second, so no 1-second window ever holds more than maxRps starts, and bursts (which
- * NCBI's own counter tends to see as one start too many) never happen.
+ * in flight. This limiter hands out start permits in FIFO order under two rules:
  *
- * One limiter is shared by every call of a client, retries included. A 429 cools everyone down
- * together: `coolDown(ms)` holds back every waiting and future start until the pause is over.
+ * - window: at most maxRps starts in any window of 1000 / paceFactor ms (1020 ms by default), so
+ *   the server, which counts per second, sees at most maxRps even when a request reaches it up to
+ *   20 ms sooner or later than planned;
+ * - spacing: starts at least half an average gap apart, so a queue of callers (after a 429 pause,
+ *   say) goes out spread over the window, not as one burst.
+ *
+ * A start that happens late (a busy event loop) delays only the start maxRps places after it,
+ * not every later one, so the rate stays at the bound. One limiter is shared by every call of a
+ * client, retries included. `coolDown(ms)` holds back every waiting and future start: a 429 from
+ * NCBI pauses all callers together.
  */
 
-/** Fraction of maxRps actually used: 2 % under the limit absorbs clock and network jitter. */
+/** Fraction of maxRps actually used: 2 % under the limit absorbs timing jitter. */
 export const DEFAULT_PACE_FACTOR = 0.98;
 
 export class StartRateLimiter {
+  /** Starts allowed per window. */
+  readonly perWindow: number;
+  readonly windowMs: number;
   readonly minGapMs: number;
   private readonly waiters: Array<{ grant: () => void }> = [];
-  private lastStartAt = Number.NEGATIVE_INFINITY;
+  /** Times of the last `perWindow` starts, oldest first. */
+  private readonly recentStarts: number[] = [];
   private resumeAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -23,7 +32,10 @@ export class StartRateLimiter {
     if (!(maxRps > 0) || !(paceFactor > 0 && paceFactor <= 1)) {
       throw new RangeError(`rate limiter needs maxRps > 0 and 0 < paceFactor <= 1, got ${maxRps}, ${paceFactor}`);
     }
-    this.minGapMs = 1000 / (maxRps * paceFactor);
+    // A fractional rate (2.5/s) becomes whole starts over a shorter window (2 per 0.8 s).
+    this.perWindow = Math.max(1, Math.floor(maxRps));
+    this.windowMs = (1000 * this.perWindow) / maxRps / paceFactor;
+    this.minGapMs = this.windowMs / this.perWindow / 2;
   }
 
   /** Resolves when this caller may start one request; rejects if `signal` aborts first. */
@@ -59,7 +71,9 @@ export class StartRateLimiter {
   }
 
   private delayUntilNextStart(now: number): number {
-    return Math.max(0, this.resumeAt - now, this.lastStartAt + this.minGapMs - now);
+    const last = this.recentStarts[this.recentStarts.length - 1] ?? Number.NEGATIVE_INFINITY;
+    const oldest = this.recentStarts.length < this.perWindow ? Number.NEGATIVE_INFINITY : (this.recentStarts[0] as number);
+    return Math.max(0, this.resumeAt - now, last + this.minGapMs - now, oldest + this.windowMs - now);
   }
 
   private pump(): void {
@@ -74,7 +88,8 @@ export class StartRateLimiter {
         }, Math.ceil(delay));
         return;
       }
-      this.lastStartAt = now;
+      this.recentStarts.push(now);
+      if (this.recentStarts.length > this.perWindow) this.recentStarts.shift();
       this.waiters.shift()?.grant();
     }
   }

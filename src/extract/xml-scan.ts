@@ -78,7 +78,10 @@ export function firstElementText(xml: string, name: string, from: number, to: nu
   return range === undefined ? undefined : xml.slice(range.contentStart, range.contentEnd);
 }
 
-/** Content offsets of the first `<name>` or `<name attr…>` element in [from, to). */
+/**
+ * Content offsets of the first `<name>` or `<name attr…>` element in [from, to). The search itself
+ * runs on to the end of `xml` when there is none, so use it on one record, not a whole response.
+ */
 export function firstElementRange(xml: string, name: string, from: number, to: number): { contentStart: number; contentEnd: number } | undefined {
   let at = xml.indexOf(`<${name}`, from);
   while (at >= 0 && at < to) {

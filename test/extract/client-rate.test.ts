@@ -55,14 +55,22 @@ describe('request start rate', () => {
 });
 
 describe('StartRateLimiter', () => {
-  it('spaces starts 1000 / (maxRps × paceFactor) ms apart', async () => {
-    const limiter = new StartRateLimiter(10, 0.98);
-    const started = Date.now();
+  it('grants at most maxRps starts in any window of 1000 / paceFactor ms, spread over it', async () => {
+    const limiter = new StartRateLimiter(4, 0.98);
     const times: number[] = [];
-    await Promise.all(Array.from({ length: 6 }, () => limiter.acquire().then(() => times.push(Date.now() - started))));
-    for (let index = 1; index < times.length; index += 1) {
-      expect((times[index] as number) - (times[index - 1] as number)).toBeGreaterThanOrEqual(102);
+    await Promise.all(Array.from({ length: 8 }, () => limiter.acquire().then(() => times.push(Date.now()))));
+    for (let index = 4; index < times.length; index += 1) {
+      expect((times[index] as number) - (times[index - 4] as number)).toBeGreaterThanOrEqual(1020);
     }
+    for (let index = 1; index < times.length; index += 1) {
+      expect((times[index] as number) - (times[index - 1] as number)).toBeGreaterThanOrEqual(127);
+    }
+    expect((times[7] as number) - (times[0] as number)).toBeLessThan(1020 + 3 * 128 + 100);
+  });
+
+  it('makes a fractional rate whole starts over a shorter window', () => {
+    const limiter = new StartRateLimiter(2.5, 1);
+    expect([limiter.perWindow, limiter.windowMs]).toEqual([2, 800]);
   });
 
   it('holds back every waiting caller during a cool-down', async () => {

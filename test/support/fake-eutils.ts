@@ -89,6 +89,8 @@ export interface FakeEutils {
   url: string;
   requests: RecordedRequest[];
   addPubmedRecords(records: Iterable<{ pmid: number; xml: string }>): void;
+  /** Records made on demand (for benchmarks with more records than memory should hold). */
+  addPubmedSource(source: (pmid: number) => string | undefined): void;
   /** PMIDs efetch answers with `<DeleteCitation>`. */
   addDeletedPmids(pmids: Iterable<number>): void;
   /** JATS `<article>` strings for efetch db=pmc, keyed `PMC123`. */
@@ -107,6 +109,16 @@ export type { SearchHit };
 
 export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<FakeEutils> {
   const pubmed = new Map<number, string>();
+  const pubmedSources: Array<(pmid: number) => string | undefined> = [];
+  const findPubmed = (pmid: number): string | undefined => {
+    const stored = pubmed.get(pmid);
+    if (stored !== undefined) return stored;
+    for (const source of pubmedSources) {
+      const made = source(pmid);
+      if (made !== undefined) return made;
+    }
+    return undefined;
+  };
   const deleted = new Set<number>();
   const pmcArticles = new Map<string, string>();
   const pmcSummaries = new Map<string, string>();
@@ -150,19 +162,22 @@ export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<
     }
     // NCBI reads "-1" as 1: do not trust that the PMID returned is the one asked for.
     const pmids = [...new Set(ids.map((id) => Number(id.replace(/\D/g, ''))))];
-    let found = pmids.filter((pmid) => pubmed.has(pmid));
+    let found = pmids.flatMap((pmid) => {
+      const xml = findPubmed(pmid);
+      return xml === undefined ? [] : [{ pmid, xml }];
+    });
     if (fault === 'dropIds' && found.length > 0) {
       const drop = new Set(found.filter(() => random() < 0.1));
-      if (drop.size === 0) drop.add(found[Math.floor(random() * found.length)] as number);
-      found = found.filter((pmid) => !drop.has(pmid));
+      if (drop.size === 0) drop.add(found[Math.floor(random() * found.length)] as { pmid: number; xml: string });
+      found = found.filter((record) => !drop.has(record));
     }
     if (fault === 'strayRecord') {
       const asked = new Set(pmids);
-      const stray = [...pubmed.keys()].find((pmid) => !asked.has(pmid));
-      if (stray !== undefined) found.push(stray);
+      const stray = [...pubmed].find(([pmid]) => !asked.has(pmid));
+      if (stray !== undefined) found.push({ pmid: stray[0], xml: stray[1] });
     }
     const gone = pmids.filter((pmid) => deleted.has(pmid));
-    return { body: pubmedArticleSet(found.map((pmid) => pubmed.get(pmid) as string), gone), records: found.length + gone.length };
+    return { body: pubmedArticleSet(found.map((record) => record.xml), gone), records: found.length + gone.length };
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -207,8 +222,11 @@ export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<
         return;
       default: {
         const wantsGzip = options.gzip === true && /gzip/.test(String(request.headers['accept-encoding'] ?? ''));
-        if (wantsGzip) response.setHeader('content-encoding', 'gzip');
-        return void send(response, entry, 200, 'text/xml; charset=UTF-8', wantsGzip ? gzipSync(body) : body);
+        if (wantsGzip) {
+          response.setHeader('content-encoding', 'gzip');
+          return void send(response, entry, 200, 'text/xml; charset=UTF-8', gzipSync(body));
+        }
+        return streamBody(response, entry, body);
       }
     }
   };
@@ -230,6 +248,9 @@ export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<
     requests,
     addPubmedRecords: (records) => {
       for (const { pmid, xml } of records) pubmed.set(pmid, xml);
+    },
+    addPubmedSource: (source) => {
+      pubmedSources.push(source);
     },
     addDeletedPmids: (pmids) => {
       for (const pmid of pmids) deleted.add(pmid);
@@ -265,6 +286,25 @@ function send(response: ServerResponse, entry: RecordedRequest, status: number, 
   response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
   response.end(body);
 }
+
+/**
+ * Writes a large body in slices (chunked encoding, as NCBI sends it), yielding between them so
+ * that one big answer does not stall the server: arrival times stay exact for the rate check.
+ */
+async function streamBody(response: ServerResponse, entry: RecordedRequest, body: string): Promise<void> {
+  entry.status = 200;
+  response.on('finish', () => {
+    entry.doneAt = Date.now();
+  });
+  response.writeHead(200, { 'content-type': 'text/xml; charset=UTF-8' });
+  for (let start = 0; start < body.length; start += STREAM_SLICE) {
+    response.write(body.slice(start, start + STREAM_SLICE));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  response.end();
+}
+
+const STREAM_SLICE = 256 * 1024;
 
 /** Query string and form body together, as NCBI accepts both. */
 async function readParams(request: IncomingMessage): Promise<Record<string, string>> {

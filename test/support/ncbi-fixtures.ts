@@ -45,16 +45,29 @@ export function loadSeedPmc(): { article: { pmcid: string; xml: string }; summar
 }
 
 /**
- * Copies of `templates` (round robin) under the given PMIDs. The copies carry no PMC id, so
- * fetching them costs PubMed requests only.
+ * Copies of `templates` (round robin over the articles) under the given PMIDs. The copies carry
+ * no PMC id, so fetching them costs PubMed requests only.
  */
 export function replicateRecords(templates: readonly PubmedRecordXml[], pmids: readonly number[]): { pmid: number; xml: string }[] {
-  const articles = templates.filter((template) => template.kind === 'article');
-  return pmids.map((pmid, index) => {
-    const template = articles[index % articles.length] as PubmedRecordXml;
-    const xml = template.xml
-      .replace(`>${template.pmid}</PMID>`, `>${pmid}</PMID>`)
-      .replace(/<ArticleId IdType="pmc">PMC\d+<\/ArticleId>/g, '');
-    return { pmid, xml };
-  });
+  const copy = copier(templates);
+  return pmids.map((pmid, index) => ({ pmid, xml: copy(index, pmid) }));
+}
+
+/**
+ * The same copies made on demand, for PMIDs `first` to `first + count - 1`: for the fake server's
+ * `addPubmedSource`, when holding every copy would take gigabytes.
+ */
+export function replicatedRecordSource(templates: readonly PubmedRecordXml[], first: number, count: number): (pmid: number) => string | undefined {
+  const copy = copier(templates);
+  return (pmid) => (pmid >= first && pmid < first + count ? copy(pmid - first, pmid) : undefined);
+}
+
+function copier(templates: readonly PubmedRecordXml[]): (index: number, pmid: number) => string {
+  const articles = templates
+    .filter((template) => template.kind === 'article')
+    .map((template) => ({ pmid: template.pmid, xml: template.xml.replace(/<ArticleId IdType="pmc">PMC\d+<\/ArticleId>/g, '') }));
+  return (index, pmid) => {
+    const template = articles[index % articles.length] as { pmid: number; xml: string };
+    return template.xml.replace(`>${template.pmid}</PMID>`, `>${pmid}</PMID>`);
+  };
 }
