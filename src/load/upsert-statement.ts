@@ -5,11 +5,12 @@
  * by jsonb_to_recordset, which carries the per-record facet arrays that `unnest` cannot, and
  * never nears the 65,535 bind-parameter limit.
  *
- * All sub-statements share one snapshot, so `existing` below is the state before the batch.
- * A write is made only if the row still has the version that snapshot read (`c.version =
- * excluded.version - 1`); the check-time bump re-checks the hash the same way. A record that
- * fails either check was changed by a concurrent loader after the snapshot: it is returned
- * with no outcome, and the caller runs it again in a new statement (a new snapshot).
+ * All sub-statements of the write share one snapshot, so what `classified` reads is the state
+ * before the statement. A write is made only if the row still has the version that snapshot
+ * read (`c.version = excluded.version - 1`, evaluated on the latest row once its lock is ours);
+ * the check-time bumps re-check the hash on the latest row the same way. A record that fails
+ * either check was changed by a concurrent loader after the snapshot: it is returned with no
+ * outcome, and the caller runs it again in a new statement (a new snapshot).
  */
 import { sql, type Transaction } from 'kysely';
 import type { CatalogueRecord, DerivedFields, FacetRow } from '../transform/types.js';

@@ -44,7 +44,7 @@ export async function upsertBatch(db: Kysely<Database>, records: readonly Transf
   // counters and checkpoint), else in a transaction of its own.
   const inTransaction = (work: (trx: Transaction<Database>) => Promise<void>): Promise<void> =>
     db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
-  await inTransaction(async (trx) => {
+  const loading = inTransaction(async (trx) => {
     const unchanged = await touchUnchanged(trx, pending);
     for (const pmid of unchanged) outcomes.set(pmid, 'unchanged');
     pending = pending.filter((row) => !unchanged.has(row.pmid));
@@ -70,6 +70,14 @@ export async function upsertBatch(db: Kysely<Database>, records: readonly Transf
       const stuck = next.length === pending.length && conflicts.size === next.length;
       pending = stuck ? [] : next;
     }
+  });
+  await loading.catch((error: unknown) => {
+    if (error instanceof DatabaseError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new DatabaseError(`loading a batch of ${records.length} records failed: ${message}`, {
+      input: records.map((record) => record.pmid),
+      cause: error,
+    });
   });
   for (const pmid of conflicts.keys()) outcomes.set(pmid, 'conflict');
   return { counts: countOutcomes(outcomes), outcomes, conflicts };

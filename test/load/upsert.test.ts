@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DatabaseError } from '../../src/errors.js';
 import { upsertBatch } from '../../src/load/upsert.js';
 import { markDeleted } from '../../src/load/tombstones.js';
 import { backends, type TestDatabase } from '../support/databases.js';
@@ -232,7 +233,10 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
     const changed = makeRecord(900, { revision: 1 });
     const invalid = makeRecord(-5);
 
-    await expect(upsertBatch(database.db, [changed, makeRecord(902), invalid], runId)).rejects.toThrow(/check constraint/);
+    const failure = upsertBatch(database.db, [changed, makeRecord(902), invalid], runId);
+
+    await expect(failure).rejects.toThrow(DatabaseError);
+    await expect(failure).rejects.toMatchObject({ input: [900, 902, -5], message: expect.stringMatching(/check constraint/) });
 
     expect(await snapshotTables(database)).toEqual(before);
   });
