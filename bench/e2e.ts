@@ -1,0 +1,129 @@
+/**
+ * End to end: `pubcat backfill --file` of 20,000 PMIDs from the fake E-utilities server (300 ms +
+ * 2 ms per record, NCBI's start-rate limit enforced with 429s) into a scratch PostgreSQL
+ * database, at 3 and at 10 requests/s. Prints records/s against the rate bound (rps × batch
+ * size: no client can beat it) and the command's peak RSS at 20,000 and at 200,000 PMIDs.
+ *
+ *   node dist/bench/e2e.js [--quick]      DATABASE_URL or TEST_DATABASE_URL picks the server
+ *                                         (default postgres://postgres@127.0.0.1:5432/postgres)
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startFakeEutils, type FakeEutils } from '../test/support/fake-eutils.js';
+import { loadPubmedFixtureRecords, replicatedRecordSource } from '../test/support/ncbi-fixtures.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const BATCH_SIZE = 200;
+const LATENCY = { fixedMs: 300, perRecordMs: 2 };
+const FIRST_PMID = 40_000_000;
+const quick = process.argv.includes('--quick') || process.env.PUBCAT_BENCH_QUICK === '1';
+const serverUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+interface Outcome {
+  pmids: number;
+  rps: number;
+  seconds: number;
+  inserted: number;
+  peakRssMb: number;
+  throttled: number;
+}
+
+async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
+  const name = `pubcat_bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    return await work(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+/** Peak resident memory of a running process, from the kernel's high-water mark. */
+function peakRssMb(pid: number): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? 0 : Number(match[1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+async function backfill(server: FakeEutils, rps: number, count: number, workDir: string): Promise<Outcome> {
+  const file = join(workDir, `pmids-${count}.txt`);
+  writeFileSync(file, Array.from({ length: count }, (_, index) => FIRST_PMID + index).join('\n'));
+  server.setRateLimit(rps);
+  const before = server.requests.length;
+  return withScratchDatabase(async (databaseUrl) => {
+    const env = {
+      PATH: process.env.PATH,
+      DATABASE_URL: databaseUrl,
+      EUTILS_BASE_URL: server.url,
+      LOG_LEVEL: 'warn',
+      PUBCAT_BATCH_SIZE: String(BATCH_SIZE),
+      ...(rps > 3 ? { NCBI_API_KEY: 'benchmarkkey', PUBCAT_MAX_RPS: String(rps) } : { PUBCAT_MAX_RPS: String(rps) }),
+    };
+    // The schema is created first, so the timed run is the backfill alone.
+    await runToEnd(spawn(process.execPath, [CLI, 'migrate'], { env, stdio: 'ignore' }));
+    const started = performance.now();
+    const child = spawn(process.execPath, [CLI, 'backfill', '--file', file, '--no-pmc', '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, peakRssMb(child.pid!))), 100);
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    await runToEnd(child);
+    clearInterval(sampler);
+    const seconds = (performance.now() - started) / 1000;
+    const summary = JSON.parse(stdout) as { inserted: number };
+    const throttled = server.requests.slice(before).filter((request) => request.status === 429).length;
+    return { pmids: count, rps, seconds, inserted: summary.inserted, peakRssMb: peak, throttled };
+  });
+}
+
+function runToEnd(child: ReturnType<typeof spawn>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pubcat exited with ${code}`))));
+  });
+}
+
+function report(outcome: Outcome): void {
+  const rate = outcome.inserted / outcome.seconds;
+  const bound = outcome.rps * BATCH_SIZE;
+  console.log(
+    `${String(outcome.pmids).padStart(7)} PMIDs at ${String(outcome.rps).padStart(2)} rps: ${rate.toFixed(0).padStart(5)} records/s ` +
+      `of a ${bound} bound = ${(rate / bound).toFixed(3)}  (${outcome.seconds.toFixed(1)} s, ${outcome.throttled} × 429, peak RSS ${outcome.peakRssMb.toFixed(0)} MB)`,
+  );
+}
+
+export async function main(): Promise<void> {
+  const server = await startFakeEutils({ latency: LATENCY });
+  const small = quick ? 4_000 : 20_000;
+  const large = quick ? 40_000 : 200_000;
+  server.addPubmedSource(replicatedRecordSource(loadPubmedFixtureRecords(), FIRST_PMID, large));
+  const workDir = await mkdtemp(join(tmpdir(), 'pubcat-bench-'));
+  try {
+    console.log(`pubcat backfill end to end (fake NCBI: ${LATENCY.fixedMs} ms + ${LATENCY.perRecordMs} ms/record, batch ${BATCH_SIZE}, PostgreSQL)`);
+    const atThree = await backfill(server, 3, small, workDir);
+    report(atThree);
+    const atTen = await backfill(server, 10, small, workDir);
+    report(atTen);
+    const largeRun = await backfill(server, 10, large, workDir);
+    report(largeRun);
+    console.log(`peak RSS ${large} vs ${small} PMIDs: ${(largeRun.peakRssMb / atTen.peakRssMb).toFixed(2)}× (target ≤ 1.2×)`);
+  } finally {
+    await server.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();
