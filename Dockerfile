@@ -3,6 +3,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
+COPY jobs ./jobs
 COPY bench ./bench
 COPY test ./test
 COPY sql ./sql

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { beatIfOwned, claimRun, describeHolder, releaseRun, takeOverStaleRun, type ClaimOptions } from '../../jobs/claims.js';
 import { REFRESH_INPUT_KEY } from '../../src/commands/refresh.js';
 import { startOrResumeRun } from '../../src/load/runs.js';
+import { readJobHealth } from '../../src/load/status.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { emptyTables } from './support.js';
 
@@ -77,5 +78,18 @@ describe.each(backends)('claiming scheduled runs on $name', (backend) => {
     const manual = await startOrResumeRun(database.db, { job: 'refresh', inputKey: REFRESH_INPUT_KEY, params: {} });
     expect(manual).not.toBeNull();
     expect(await claim('b:2', NEXT_TICK, 'refresh')).toBeNull();
+  });
+
+  it('reports who holds each job: a live replica, or a run whose replica went silent', async () => {
+    const refresh = (await claim('a:1', TICK, 'refresh'))!.run;
+    await releaseRun(database.db, refresh, 'succeeded');
+    const sync = (await claim('b:2', TICK))!.run;
+    const [refreshHealth, syncHealth] = await readJobHealth(database.db, ['refresh', 'sync'], 5);
+    expect(refreshHealth).toMatchObject({ job: 'refresh', lastRun: { id: refresh.id, status: 'succeeded', scheduledFor: TICK.toISOString() }, heldBy: null, stale: null });
+    expect(syncHealth).toMatchObject({ job: 'sync', lastRun: { id: sync.id, status: 'running' }, heldBy: { runId: sync.id, replica: 'b:2' }, stale: null });
+
+    await database.db.updateTable('etl_run').set({ heartbeat_at: sql`now() - interval '10 seconds'` }).where('id', '=', sync.id).execute();
+    const [, silent] = await readJobHealth(database.db, ['refresh', 'sync'], 5);
+    expect(silent).toMatchObject({ heldBy: null, stale: { runId: sync.id, replica: 'b:2' } });
   });
 });
