@@ -16,7 +16,7 @@ import type { JobDefinition } from './definitions.js';
 
 export interface SchedulerOptions {
   jobs: JobDefinition[];
-  /** Shared by every job; its `signal` and `progress` are replaced per run. */
+  /** Shared by every job; its `signal`, `logger` and `progress` are replaced per run. */
   context: JobContext;
   /** A heartbeat older than this means the run's process is gone (default STALE_HEARTBEAT_SECONDS). */
   staleSeconds?: number;
@@ -65,7 +65,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     const startedAt = Date.now();
     try {
       const signal = AbortSignal.any([shutdown.signal, lost.signal]);
-      const counters = await job.run(run, { ...context, signal, progress: undefined });
+      const counters = await job.run(run, { ...context, logger: log, signal, progress: undefined });
       if (lost.signal.aborted) return;
       const seconds = (Date.now() - startedAt) / 1000;
       if (shutdown.signal.aborted) {
