@@ -13,7 +13,8 @@ import { startReplica, waitFor, type Replica } from './replicas.js';
 const STALE_SECONDS = 2;
 const LONG_AGO = '2020/01/01';
 
-describe.skipIf(postgresBackend === undefined)('pubcat schedule replicas on one PostgreSQL', () => {
+// Replicas take seconds to start and runs last seconds: on a busy machine a test may need more than the default 30 s.
+describe.skipIf(postgresBackend === undefined)('pubcat schedule replicas on one PostgreSQL', { timeout: 60_000 }, () => {
   let database: TestDatabase;
   let server: FakeEutils;
   let replicas: Replica[];
