@@ -14,26 +14,17 @@
  * Every write by the owner after the claim names its replica too: a process that was paused past
  * the stale interval and lost its run to another finds out at its next heartbeat and stops.
  */
-import { sql, type JSONColumnType } from 'kysely';
+import { sql } from 'kysely';
 import { pickCounters, thisReplica, type Executor, type RunCounters, type RunHandle } from '../src/load/runs.js';
 
 export type ScheduledJobName = 'refresh' | 'sync';
 
-/** A run this process holds. `stage` is where a run made of parts stands (see sql/005). */
+/** A run this process holds. `stage` is where a run made of parts stands (see sql/006). */
 export interface ClaimedRun extends RunHandle {
   job: ScheduledJobName;
   scheduledFor: Date | null;
   stage: Record<string, unknown> | null;
   replica: string;
-}
-
-/** sql/005 adds `stage`; the shared schema types do not list it yet. */
-type StageColumn = {
-  etl_run: { stage: JSONColumnType<Record<string, unknown> | null, string | null, string | null> };
-};
-
-export function withStage(executor: Executor) {
-  return executor.withTables<StageColumn>();
 }
 
 export interface ClaimOptions {
@@ -57,7 +48,7 @@ export interface Claim {
 export async function claimRun(db: Executor, options: ClaimOptions): Promise<Claim | null> {
   const replica = options.replica ?? thisReplica();
   return db.transaction().execute(async (trx) => {
-    const inserted = await withStage(trx)
+    const inserted = await trx
       .insertInto('etl_run')
       .values({
         job: options.job,
@@ -84,7 +75,7 @@ export async function claimRun(db: Executor, options: ClaimOptions): Promise<Cla
     };
     if (!options.resumeReleased) return { run: base, resumedFrom: null };
 
-    const previous = await withStage(trx)
+    const previous = await trx
       .selectFrom('etl_run')
       .selectAll()
       .where('job', '=', options.job)
@@ -96,7 +87,7 @@ export async function claimRun(db: Executor, options: ClaimOptions): Promise<Cla
     if (!released || (previous.checkpoint === null && previous.stage === null)) return { run: base, resumedFrom: null };
 
     const counters = pickCounters(previous);
-    await withStage(trx)
+    await trx
       .updateTable('etl_run')
       .set({ ...counters, checkpoint: JSON.stringify(previous.checkpoint), stage: JSON.stringify(previous.stage) })
       .where('id', '=', id)

@@ -7,7 +7,7 @@
 import { countStale, stalePmids } from '../src/load/stale.js';
 import type { RunCounters, RunHandle } from '../src/load/runs.js';
 import { runPipeline } from '../src/pipeline.js';
-import type { PmidItem } from '../src/pipeline/pmid-input.js';
+import { numberedPmids } from '../src/pipeline/pmid-input.js';
 import type { JobContext } from './context.js';
 
 export interface RefreshOptions {
@@ -24,15 +24,10 @@ export async function refreshCatalogue(run: RunHandle, options: RefreshOptions, 
   const stale = await countStale(context.database.db, cutoff);
   const total = Math.min(stale, options.limit ?? stale);
   context.logger.info({ runId: run.id, stale, total, cutoff: cutoff.toISOString() }, 'refreshing stale records');
-  return runPipeline({ ...run, checkpoint: null }, numbered(stalePmids(context.database.db, cutoff, options.limit)), context, {
+  return runPipeline({ ...run, checkpoint: null }, numberedPmids(stalePmids(context.database.db, cutoff, options.limit)), context, {
     ...context.settings,
     total,
   });
-}
-
-async function* numbered(pmids: AsyncIterable<number>): AsyncGenerator<PmidItem> {
-  let position = 0;
-  for await (const pmid of pmids) yield { kind: 'pmid', pmid, position: ++position };
 }
 
 /** `30m`, `12h`, `7d`, `2w` (and plain seconds `90s`) to milliseconds; undefined when unreadable. */

@@ -17,8 +17,8 @@ import { searchPubmed, type SearchPubmedOptions } from '../src/extract/esearch.j
 import { listSavedSearches, recordSearchSynced, type SavedSearch } from '../src/load/saved-searches.js';
 import type { RunCounters } from '../src/load/runs.js';
 import { runPipeline } from '../src/pipeline.js';
-import type { PmidItem } from '../src/pipeline/pmid-input.js';
-import { withStage, type ClaimedRun } from './claims.js';
+import { numberedPmids } from '../src/pipeline/pmid-input.js';
+import type { ClaimedRun } from './claims.js';
 import type { JobContext } from './context.js';
 
 /** Every sync run uses this input key, so a manual sync and the scheduler never overlap. */
@@ -67,7 +67,7 @@ export async function syncSavedSearches(run: ClaimedRun, context: JobContext): P
     logger.info({ runId: run.id, search: search.name, query: search.query, ...window, resuming: checkpoint !== null }, 'syncing saved search');
     counters = await runPipeline(
       { ...run, counters, checkpoint, resumed: checkpoint !== null },
-      numbered(searchPubmed(context.client, search.query, window)),
+      numberedPmids(searchPubmed(context.client, search.query, window)),
       context,
       context.settings,
     );
@@ -78,7 +78,7 @@ export async function syncSavedSearches(run: ClaimedRun, context: JobContext): P
     stage = { done: [...stage.done, search.name] };
     await database.db.transaction().execute(async (trx) => {
       if (complete) await recordSearchSynced(trx, search.name, new Date(started.startedAt), run.id);
-      await withStage(trx).updateTable('etl_run').set({ stage: JSON.stringify(stage), checkpoint: null }).where('id', '=', run.id).execute();
+      await trx.updateTable('etl_run').set({ stage: JSON.stringify(stage), checkpoint: null }).where('id', '=', run.id).execute();
     });
     if (complete) logger.info({ runId: run.id, search: search.name, syncedUntil: started.startedAt }, 'saved search synced');
     else logger.warn({ runId: run.id, search: search.name, failed: counters.failed - started.failedBefore }, 'saved search kept its window: some PMIDs failed');
@@ -108,14 +108,9 @@ function readStage(stage: Record<string, unknown> | null): SyncStage {
 }
 
 async function writeStage(context: JobContext, runId: number, stage: SyncStage): Promise<void> {
-  await withStage(context.database.db)
+  await context.database.db
     .updateTable('etl_run')
     .set({ stage: JSON.stringify(stage), checkpoint: null, heartbeat_at: sql`now()` })
     .where('id', '=', runId)
     .execute();
-}
-
-async function* numbered(pmids: AsyncIterable<number>): AsyncGenerator<PmidItem> {
-  let position = 0;
-  for await (const pmid of pmids) yield { kind: 'pmid', pmid, position: ++position };
 }

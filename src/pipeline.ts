@@ -52,9 +52,16 @@ interface Batch {
 
 const HEARTBEAT_INTERVAL_MS = 10_000;
 
-/** Batches in flight that keep `maxRps` request starts busy at NCBI's usual latency, with PMC calls. */
-export function batchesInFlightFor(maxRps: number): number {
-  return Math.max(4, Math.ceil(maxRps * 3));
+/** Records fetched ahead of the load: enough for NCBI's answers to overlap, few enough for flat memory. */
+const RECORDS_IN_FLIGHT = 4_000;
+
+/**
+ * Batches in flight: enough to keep `maxRps` request starts busy through about two seconds of
+ * NCBI latency (PMC calls included), within the records-in-flight budget, and at least two so
+ * that fetching overlaps loading.
+ */
+export function batchesInFlightFor(maxRps: number, batchSize: number): number {
+  return Math.max(2, Math.min(Math.ceil(maxRps * 2) + 2, Math.floor(RECORDS_IN_FLIGHT / batchSize)));
 }
 
 export async function runPipeline(
@@ -99,7 +106,7 @@ export async function runPipeline(
         failed: failed.length,
         invalid: batch.invalid,
       };
-      await recordBatchProgress(trx, run.id, batchDelta, { position: batch.endPosition } satisfies InputCheckpoint);
+      await recordBatchProgress(trx, run, batchDelta, { position: batch.endPosition } satisfies InputCheckpoint);
       return batchDelta;
     });
     for (const key of Object.keys(delta) as Array<keyof RunCounters>) counters[key] += delta[key] ?? 0;

@@ -5,9 +5,13 @@
  */
 import { hostname } from 'node:os';
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { PubcatError } from '../errors.js';
 import type { Database, RunJob, RunStatus } from './schema.js';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
+
+/** This process's run was taken over by another replica (it had stopped heart-beating). */
+export class RunTakenOverError extends PubcatError {}
 
 export interface RunCounters {
   requested: number;
@@ -34,6 +38,8 @@ export const ZERO_COUNTERS: Readonly<RunCounters> = Object.freeze({
 export interface RunHandle {
   id: number;
   job: RunJob;
+  /** The process holding the run (`host:pid`); only it may record progress. */
+  replica: string;
   /** True when this run took over an earlier, interrupted run with the same input. */
   resumed: boolean;
   checkpoint: Record<string, unknown> | null;
@@ -104,6 +110,7 @@ export async function startOrResumeRun(db: Kysely<Database>, options: StartRunOp
       return {
         id: Number(previous.id),
         job: previous.job,
+        replica,
         resumed: true,
         checkpoint: previous.checkpoint,
         counters: pickCounters(previous),
@@ -114,18 +121,22 @@ export async function startOrResumeRun(db: Kysely<Database>, options: StartRunOp
       .values({ job: options.job, input_key: options.inputKey, params: JSON.stringify(options.params), replica, checkpoint: null })
       .returning('id')
       .executeTakeFirstOrThrow();
-    return { id: Number(created.id), job: options.job, resumed: false, checkpoint: null, counters: { ...ZERO_COUNTERS } };
+    return { id: Number(created.id), job: options.job, replica, resumed: false, checkpoint: null, counters: { ...ZERO_COUNTERS } };
   });
 }
 
-/** Adds a batch's counts and moves the checkpoint; call inside the batch's own transaction. */
+/**
+ * Adds a batch's counts and moves the checkpoint; call inside the batch's own transaction. A
+ * process that was paused long enough for another replica to take its run over no longer owns
+ * it: it gets RunTakenOverError, and its batch rolls back instead of landing on the new owner's run.
+ */
 export async function recordBatchProgress(
   executor: Executor,
-  runId: number,
+  run: Pick<RunHandle, 'id' | 'replica'>,
   delta: Partial<RunCounters>,
   checkpoint: Record<string, unknown>,
 ): Promise<void> {
-  await executor
+  const updated = await executor
     .updateTable('etl_run')
     .set((eb) => ({
       requested: eb('requested', '+', delta.requested ?? 0),
@@ -139,8 +150,13 @@ export async function recordBatchProgress(
       checkpoint: JSON.stringify(checkpoint),
       heartbeat_at: sql`now()`,
     }))
-    .where('id', '=', runId)
-    .execute();
+    .where('id', '=', run.id)
+    .where('replica', '=', run.replica)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  if (updated.numUpdatedRows === 0n) {
+    throw new RunTakenOverError(`run ${run.id} is no longer held by ${run.replica}; its batch was rolled back`, { input: run.id });
+  }
 }
 
 export async function heartbeat(db: Executor, runId: number): Promise<void> {

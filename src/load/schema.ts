@@ -7,8 +7,11 @@ import type { CatalogueRecord, DerivedFields } from '../transform/types.js';
 
 /** timestamptz: read as Date, written as Date or an SQL expression. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-/** bigint columns come back from pg as strings; pubcat's PMIDs and run ids fit in a JS number. */
-type BigIntColumn = ColumnType<string | number, number | bigint | string, number | bigint | string>;
+/**
+ * bigint columns (PMIDs, run ids): both backends are set up to read int8 as a JS number, exact
+ * far beyond any PMID or run count.
+ */
+type BigIntColumn = number;
 
 export type RunJob = 'backfill' | 'refresh' | 'sync' | 'import';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
@@ -16,7 +19,7 @@ export type RecordStatus = 'active' | 'deleted';
 export type VersionOp = 'insert' | 'update' | 'delete' | 'restore';
 
 export interface EtlRunTable {
-  id: Generated<BigIntColumn>;
+  id: Generated<number>;
   job: RunJob;
   scheduled_for: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   status: Generated<RunStatus>;
@@ -34,6 +37,8 @@ export interface EtlRunTable {
   input_key: string | null;
   params: JSONColumnType<Record<string, unknown>, string | undefined, string>;
   checkpoint: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  /** sql/006: where a run made of parts (sync: one part per saved search) stands. */
+  stage: JSONColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   error: string | null;
   replica: string;
 }

@@ -52,7 +52,7 @@ export async function* readPmidInput(input: PmidInput): AsyncGenerator<PmidItem>
     }
   }
   if (input.query !== undefined) {
-    for await (const pmid of input.query) yield { kind: 'pmid', pmid, position: ++position };
+    for await (const item of numberedPmids(input.query)) yield { ...item, position: position + item.position };
   }
 }
 
@@ -61,4 +61,10 @@ function toItem(text: string, position: number, where: string): PmidItem {
   return typeof parsed === 'number'
     ? { kind: 'pmid', pmid: parsed, position }
     : { kind: 'invalid', position, where, text, reason: parsed.reason };
+}
+
+/** PMIDs from a source that has no lines (stale records, esearch hits), numbered as input items. */
+export async function* numberedPmids(pmids: AsyncIterable<number>): AsyncGenerator<PmidItem> {
+  let position = 0;
+  for await (const pmid of pmids) yield { kind: 'pmid', pmid, position: ++position };
 }

@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { withStage } from '../../jobs/claims.js';
 import type { JobContext } from '../../jobs/context.js';
 import { addSavedSearch, listSavedSearches, removeSavedSearch } from '../../src/load/saved-searches.js';
 import { backends, type TestDatabase } from '../support/databases.js';
@@ -105,7 +104,7 @@ describe.each(backends)('saved searches and sync on $name', (backend) => {
     await addSavedSearch(database.db, 'second', 'second');
     const startedAt = new Date().toISOString();
     // What a sync stopped by SIGTERM leaves: 'first' done, 'second' loaded up to input position 2.
-    const released = await withStage(database.db)
+    const released = await database.db
       .insertInto('etl_run')
       .values({
         job: 'sync',
@@ -139,7 +138,7 @@ describe.each(backends)('saved searches and sync on $name', (backend) => {
     const pmids = stockServer(server, 3);
     server.addSearch('cells', pmids.map((pmid) => ({ pmid, edat: LONG_AGO, mdat: day(new Date()) })));
     await addSavedSearch(database.db, 'cells', 'cells');
-    await withStage(database.db)
+    await database.db
       .insertInto('etl_run')
       .values({
         job: 'sync',
