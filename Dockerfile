@@ -17,5 +17,5 @@ RUN npm ci --omit=dev --ignore-scripts
 COPY --from=build /app/dist ./dist
 COPY sql ./sql
 USER node
-ENTRYPOINT ["node", "dist/src/cli.js"]
+ENTRYPOINT ["node", "--max-old-space-size=512", "dist/src/cli.js"]
 CMD ["schedule"]

@@ -73,9 +73,10 @@ async function backfill(server: FakeEutils, rps: number, count: number, workDir:
       ...(rps > 3 ? { NCBI_API_KEY: 'benchmarkkey', PUBCAT_MAX_RPS: String(rps) } : { PUBCAT_MAX_RPS: String(rps) }),
     };
     // The schema is created first, so the timed run is the backfill alone.
-    await runToEnd(spawn(process.execPath, [CLI, 'migrate'], { env, stdio: 'ignore' }));
+    // The CLI file is run as the `pubcat` command is, so its first line's node options apply.
+    await runToEnd(spawn(CLI, ['migrate'], { env, stdio: 'ignore' }));
     const started = performance.now();
-    const child = spawn(process.execPath, [CLI, 'backfill', '--file', file, '--no-pmc', '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(CLI, ['backfill', '--file', file, '--no-pmc', '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, peakRssMb(child.pid!))), 100);
     let stdout = '';

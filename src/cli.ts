@@ -1,6 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-old-space-size=512
 /**
- * The `pubcat` command. Each subcommand reads the validated configuration once, does its work and
+ * The `pubcat` command. The heap cap in the first line keeps a long backfill's memory flat: left
+ * to itself V8 lets the heap of an allocation-heavy process grow for gigabytes before collecting.
+ * The data a run holds at once is bounded by the records in flight (see pipeline.ts).
+ * Each subcommand reads the validated configuration once, does its work and
  * exits 0; anything pubcat refuses or cannot do ends with one line on stderr and exit code 1.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';

@@ -75,8 +75,10 @@ describe('Dockerfile', () => {
     for (const source of sources) expect(existsSync(new URL(source, root)), source).toBe(true);
   });
 
-  it('starts the pubcat command the package builds', () => {
+  it('starts the pubcat command the package builds, with the heap cap its first line gives', () => {
     const bin = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { bin: { pubcat: string } }).bin.pubcat;
-    expect(dockerfile).toContain(`ENTRYPOINT ["node", "${bin}"]`);
+    const shebang = readFileSync(new URL('src/cli.ts', root), 'utf8').split('\n')[0]!;
+    const heapCap = /--max-old-space-size=\d+/.exec(shebang)![0];
+    expect(dockerfile).toContain(`ENTRYPOINT ["node", "${heapCap}", "${bin}"]`);
   });
 });

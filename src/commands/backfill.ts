@@ -12,7 +12,7 @@ import { InputError } from '../errors.js';
 import { searchPubmed } from '../extract/esearch.js';
 import { startOrResumeRun } from '../load/runs.js';
 import type { Logger } from '../logger.js';
-import { runPipeline } from '../pipeline.js';
+import { batchesInFlightFor, runPipeline } from '../pipeline.js';
 import { readPmidInput } from '../pipeline/pmid-input.js';
 import { completeRun, withRunResources } from './run-support.js';
 
@@ -49,7 +49,7 @@ export async function runBackfillCommand(pmids: string[], options: BackfillOptio
       ...(options.query === undefined ? {} : { query: searchPubmed(context.client, options.query) }),
     });
     const knownTotal = options.query === undefined && options.file !== '-';
-    const settings = { ...context.settings, batchSize, pmc: options.pmc };
+    const settings = { ...context.settings, batchSize, pmc: options.pmc, batchesInFlight: batchesInFlightFor(config.maxRps, batchSize) };
     await completeRun(resources, run, { job: 'backfill', startedAt, json: options.json === true }, () =>
       runPipeline(run, input, context, knownTotal ? { ...settings, total: pmids.length + (fileFacts?.lines ?? 0) } : settings),
     );

@@ -122,7 +122,7 @@ export async function withRunResources<T>(config: Config, logger: Logger, work: 
         logger,
         progress: createProgressReporter(process.stderr, logger),
         signal: signals.signal,
-        settings: { batchSize: config.batchSize, pmc: true, batchesInFlight: batchesInFlightFor(config.maxRps) },
+        settings: { batchSize: config.batchSize, pmc: true, batchesInFlight: batchesInFlightFor(config.maxRps, config.batchSize) },
       },
     });
   } finally {
