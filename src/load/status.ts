@@ -1,8 +1,9 @@
 /** What `pubcat status` reports, read in a handful of cheap queries. */
 import { sql, type Kysely } from 'kysely';
+import { pickCounters, type RunCounters } from './runs.js';
 import type { Database, RunJob, RunStatus } from './schema.js';
 
-export interface RunSummary {
+export interface RunSummary extends RunCounters {
   id: number;
   job: RunJob;
   status: RunStatus;
@@ -10,14 +11,6 @@ export interface RunSummary {
   startedAt: string;
   finishedAt: string | null;
   durationSeconds: number;
-  requested: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-  missing: number;
-  failed: number;
-  invalid: number;
   replica: string;
   error: string | null;
 }
@@ -68,14 +61,7 @@ export async function readCatalogueStatus(db: Kysely<Database>): Promise<Catalog
       startedAt: run.started_at.toISOString(),
       finishedAt: run.finished_at?.toISOString() ?? null,
       durationSeconds: ((run.finished_at ?? run.heartbeat_at).getTime() - run.started_at.getTime()) / 1000,
-      requested: run.requested,
-      inserted: run.inserted,
-      updated: run.updated,
-      unchanged: run.unchanged,
-      deleted: run.deleted,
-      missing: run.missing,
-      failed: run.failed,
-      invalid: run.invalid,
+      ...pickCounters(run),
       replica: run.replica,
       error: run.error,
     })),
