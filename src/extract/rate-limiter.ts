@@ -16,17 +16,22 @@
 
 /** Fraction of maxRps actually used: 2 % under the limit absorbs timing jitter. */
 export const DEFAULT_PACE_FACTOR = 0.98;
+/** Each 429 widens the window by 3 %, up to 15 % in all. */
+const WINDOW_GROWTH_PER_429 = 1.03;
+const MAX_WINDOW_GROWTH = 1.15;
 
 export class StartRateLimiter {
   /** Starts allowed per window. */
   readonly perWindow: number;
-  readonly windowMs: number;
-  readonly minGapMs: number;
+  windowMs: number;
+  minGapMs: number;
   private readonly waiters: Array<{ grant: () => void }> = [];
   /** Times of the last `perWindow` starts, oldest first. */
   private readonly recentStarts: number[] = [];
   private resumeAt = 0;
   private timer: NodeJS.Timeout | undefined;
+
+  private readonly initialWindowMs: number;
 
   constructor(maxRps: number, paceFactor = DEFAULT_PACE_FACTOR) {
     if (!(maxRps > 0) || !(paceFactor > 0 && paceFactor <= 1)) {
@@ -36,6 +41,7 @@ export class StartRateLimiter {
     this.perWindow = Math.max(1, Math.floor(maxRps));
     this.windowMs = (1000 * this.perWindow) / maxRps / paceFactor;
     this.minGapMs = this.windowMs / this.perWindow / 2;
+    this.initialWindowMs = this.windowMs;
   }
 
   /** Resolves when this caller may start one request; rejects if `signal` aborts first. */
@@ -59,9 +65,16 @@ export class StartRateLimiter {
     });
   }
 
-  /** Holds back every start until `ms` from now (or later, if a longer pause is already set). */
+  /**
+   * Holds back every start until `ms` from now (or later, if a longer pause is already set), and
+   * widens the window a little: a 429 means the server saw starts closer together than they left
+   * (network or scheduling jitter), so the margin was too thin. The window never grows past
+   * MAX_WINDOW_GROWTH times its first size.
+   */
   coolDown(ms: number): void {
     this.resumeAt = Math.max(this.resumeAt, Date.now() + ms);
+    this.windowMs = Math.min(this.windowMs * WINDOW_GROWTH_PER_429, this.initialWindowMs * MAX_WINDOW_GROWTH);
+    this.minGapMs = this.windowMs / this.perWindow / 2;
     this.reschedule();
   }
 

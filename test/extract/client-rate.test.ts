@@ -22,7 +22,9 @@ describe('request start rate', () => {
   it('never starts more than maxRps requests in any second, while requests overlap', async () => {
     server = await startFakeEutils({ rateLimit: 20, latency: { fixedMs: 150 } });
     server.addPubmedRecords(fixtures);
-    client = new EutilsClient({ baseUrl: server.url, tool: 'pubcat-test', maxRps: 20 });
+    // The server shares this process's event loop, so on a busy machine it notes arrivals up to
+    // ~100 ms late; a 10 % margin keeps the check about the limiter, not about the test machine.
+    client = new EutilsClient({ baseUrl: server.url, tool: 'pubcat-test', maxRps: 20, paceFactor: 0.9 });
     const calls = Array.from({ length: 45 }, (_, index) => fetchOne(pmids[index % pmids.length] as number));
     const answers = await Promise.all(calls);
 
@@ -80,6 +82,15 @@ describe('StartRateLimiter', () => {
     const started = Date.now();
     await Promise.all([limiter.acquire(), limiter.acquire()]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(295);
+  });
+
+  it('widens its window by 3 % after each 429, and by 15 % at most', () => {
+    const limiter = new StartRateLimiter(3, 1);
+    limiter.coolDown(0);
+    expect(limiter.windowMs).toBeCloseTo(1030, 6);
+    expect(limiter.minGapMs).toBeCloseTo(1030 / 3 / 2, 6);
+    for (let count = 0; count < 10; count += 1) limiter.coolDown(0);
+    expect(limiter.windowMs).toBeCloseTo(1150, 6);
   });
 
   it('drops a waiter whose signal aborts', async () => {
