@@ -51,6 +51,11 @@ interface Batch {
 }
 
 const HEARTBEAT_INTERVAL_MS = 10_000;
+/**
+ * Batch loads under way at once. Two let the next batch's statement be built and run while the
+ * previous one executes; more would only queue on the same cores.
+ */
+const LOADS_AT_ONCE = 2;
 
 /** Records fetched ahead of the load: enough for NCBI's answers to overlap, few enough for flat memory. */
 const RECORDS_IN_FLIGHT = 4_000;
@@ -75,7 +80,7 @@ export async function runPipeline(
   const resumeAfter = Number((run.checkpoint as InputCheckpoint | null)?.position ?? 0);
   if (run.resumed) logger.info({ runId: run.id, position: resumeAfter }, 'resuming after the last loaded batch');
 
-  const inFlight: Array<{ batch: Batch; work: Promise<Fetched> }> = [];
+  const inFlight: InFlightBatch[] = [];
   const beat = setInterval(() => void heartbeat(database.db, run.id).catch(() => undefined), HEARTBEAT_INTERVAL_MS);
   beat.unref();
 
@@ -89,24 +94,34 @@ export async function runPipeline(
     return { fetched, transformed, transformFailed: failed };
   };
 
-  const loadOldest = async (): Promise<void> => {
-    const { batch, work } = inFlight.shift()!;
+  /**
+   * Loads one fetched batch in its own transaction. It starts once the batch before it has begun
+   * its own (never earlier: on PGlite's single connection, a later batch holding the connection
+   * while it waits for an earlier one would deadlock), so on PostgreSQL the two overlap. Its
+   * counters and checkpoint are written only once the batch before it has committed, and not at
+   * all if that failed: commits follow input order, and the checkpoint never passes a batch that
+   * is not loaded.
+   */
+  const loadAfter = async ({ batch, work }: InFlightBatch, previous: Load, began: () => void): Promise<void> => {
     const result = await work;
+    await previous.began;
     const delta = await database.db.transaction().execute(async (trx) => {
+      began();
       const loaded = await loadFetchedBatch(trx, run.id, {
         transformed: result.transformed,
         deleted: result.fetched?.deleted ?? [],
         missing: result.fetched?.missing ?? [],
       });
       const failed = [...(result.fetched?.failed ?? []), ...result.transformFailed, ...loaded.failed];
-      for (const { pmid, reason } of failed) logger.warn({ pmid, reason }, `PMID ${pmid} failed: ${reason}`);
       const batchDelta: Partial<RunCounters> = {
         ...loaded.counts,
         requested: batch.pmids.length,
         failed: failed.length,
         invalid: batch.invalid,
       };
+      await previous.done;
       await recordBatchProgress(trx, run, batchDelta, { position: batch.endPosition } satisfies InputCheckpoint);
+      for (const { pmid, reason } of failed) logger.warn({ pmid, reason }, `PMID ${pmid} failed: ${reason}`);
       return batchDelta;
     });
     for (const key of Object.keys(delta) as Array<keyof RunCounters>) counters[key] += delta[key] ?? 0;
@@ -117,6 +132,20 @@ export async function runPipeline(
       rateLimited: client.stats.rateLimited,
       retries: client.stats.retries,
     });
+  };
+
+  const loading: Load[] = [];
+  let lastLoad: Load = { began: Promise.resolve(), done: Promise.resolve() };
+  const loadOldest = async (): Promise<void> => {
+    let began!: () => void;
+    const beganPromise = new Promise<void>((resolve) => (began = resolve));
+    const done = loadAfter(inFlight.shift()!, lastLoad, began);
+    // A failure surfaces when this load is awaited below; the next load's `previous` sees it too.
+    done.catch(() => undefined);
+    // A load that fails before its transaction begins must not leave the next one waiting.
+    lastLoad = { began: Promise.race([beganPromise, done.then(() => undefined, () => undefined)]), done };
+    loading.push(lastLoad);
+    if (loading.length >= LOADS_AT_ONCE) await loading.shift()!.done;
   };
 
   const launch = async (batch: Batch): Promise<void> => {
@@ -150,13 +179,25 @@ export async function runPipeline(
     }
     if (batch.pmids.length > 0 || batch.invalid > 0) await launch(batch);
     while (inFlight.length > 0) await loadOldest();
+    while (loading.length > 0) await loading.shift()!.done;
   } finally {
     clearInterval(beat);
     context.progress?.finish();
     // A failed load leaves later batches running; let them settle before the caller closes things.
-    await Promise.allSettled(inFlight.map((entry) => entry.work));
+    await Promise.allSettled([...inFlight.map((entry) => entry.work), ...loading.map((load) => load.done)]);
   }
   return counters;
+}
+
+/** A batch load: `began` once its transaction is open, `done` once it committed (or failed). */
+interface Load {
+  began: Promise<void>;
+  done: Promise<void>;
+}
+
+interface InFlightBatch {
+  batch: Batch;
+  work: Promise<Fetched>;
 }
 
 interface Fetched {

@@ -35,7 +35,7 @@ describe.each(backends)('backfill end to end on $name', (backend) => {
     expect(source.pmc_article_xml).toContain('<article');
   });
 
-  it('loads 2,000 PMIDs through 5 % faults, then writes nothing on a second run', async () => {
+  it('loads 2,000 PMIDs through 5 % faults, then writes nothing on a second run', { timeout: 120_000 }, async () => {
     const pmids = stockServer(server, 2_000);
     server.setFaults({
       serverError: { probability: 0.05 },
@@ -65,6 +65,30 @@ describe.each(backends)('backfill end to end on $name', (backend) => {
     server.setFaults({});
     const second = await backfill(context, pmids, 'second run');
     expect(second).toMatchObject({ inserted: first.missing, unchanged: first.inserted, missing: 0, updated: 0 });
+  });
+
+  it('stops at a batch that fails to load: nothing after it is committed and the checkpoint stays before it', async () => {
+    const pmids = stockServer(server, 40);
+    const failing = pmids[17]!;
+    const transformer = context.transformer;
+    // A record the database refuses (no catalogue id) in the fourth batch of five.
+    const sabotaged: JobContext = {
+      ...context,
+      settings: { ...context.settings, batchSize: 5, batchesInFlight: 4 },
+      transformer: {
+        transform: async (job) => {
+          const outcome = await transformer.transform(job);
+          for (const record of outcome.transformed) if (record.pmid === failing) Object.assign(record, { catalogueId: null });
+          return outcome;
+        },
+        close: () => transformer.close(),
+      },
+    };
+    await expect(backfill(sabotaged, pmids)).rejects.toThrow(/loading a batch of 5 records failed/);
+    const run = await database.db.selectFrom('etl_run').select(['checkpoint', 'requested', 'inserted']).executeTakeFirstOrThrow();
+    expect(run).toEqual({ checkpoint: { position: 15 }, requested: 15, inserted: 15 });
+    const loaded = await database.db.selectFrom('catalogue_record').select('pmid').orderBy('pmid').execute();
+    expect(loaded.map((row) => row.pmid)).toEqual(pmids.slice(0, 15));
   });
 
   it('gives a changed record exactly one new version naming the fields that changed', async () => {
