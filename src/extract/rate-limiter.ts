@@ -25,7 +25,7 @@ export class StartRateLimiter {
   readonly perWindow: number;
   windowMs: number;
   minGapMs: number;
-  private readonly waiters: Array<{ grant: () => void }> = [];
+  private readonly waiters: Array<{ grant: () => void; arrivalDelayMs: (() => number) | undefined }> = [];
   /** Times of the last `perWindow` starts, oldest first. */
   private readonly recentStarts: number[] = [];
   private resumeAt = 0;
@@ -44,11 +44,17 @@ export class StartRateLimiter {
     this.initialWindowMs = this.windowMs;
   }
 
-  /** Resolves when this caller may start one request; rejects if `signal` aborts first. */
-  acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when this caller may start one request; rejects if `signal` aborts first.
+   * `arrivalDelayMs`, asked at the moment of the grant, says how much later than usual this
+   * request will reach the server (a request that must open a connection first): the start is
+   * counted at that later time, so the starts after it keep their distance where it is measured.
+   */
+  acquire(signal?: AbortSignal, arrivalDelayMs?: () => number): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const waiter = {
+        arrivalDelayMs,
         grant: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -101,9 +107,11 @@ export class StartRateLimiter {
         }, Math.ceil(delay));
         return;
       }
-      this.recentStarts.push(now);
+      const waiter = this.waiters.shift()!;
+      const last = this.recentStarts[this.recentStarts.length - 1] ?? Number.NEGATIVE_INFINITY;
+      this.recentStarts.push(Math.max(last, now + (waiter.arrivalDelayMs?.() ?? 0)));
       if (this.recentStarts.length > this.perWindow) this.recentStarts.shift();
-      this.waiters.shift()?.grant();
+      waiter.grant();
     }
   }
 

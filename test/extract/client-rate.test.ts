@@ -93,6 +93,15 @@ describe('StartRateLimiter', () => {
     expect(limiter.windowMs).toBeCloseTo(1150, 6);
   });
 
+  it('counts a start that reaches the server late (a new connection) at its arrival, spacing the next window from there', async () => {
+    const limiter = new StartRateLimiter(2, 1);
+    const times: number[] = [];
+    const grants = [80, 0, 0].map((delay) => limiter.acquire(undefined, () => delay).then(() => times.push(Date.now())));
+    await Promise.all(grants);
+    // Two starts per 1000 ms: the third waits for the first's counted arrival (80 ms late) + 1000.
+    expect((times[2] as number) - (times[0] as number)).toBeGreaterThanOrEqual(1078);
+  });
+
   it('drops a waiter whose signal aborts', async () => {
     const limiter = new StartRateLimiter(1);
     await limiter.acquire();
