@@ -15,7 +15,9 @@
  * the stale interval and lost its run to another finds out at its next heartbeat and stops.
  */
 import { sql } from 'kysely';
-import { pickCounters, thisReplica, type Executor, type RunCounters, type RunHandle } from '../src/load/runs.js';
+import { InputError } from '../src/errors.js';
+import { pickCounters, STALE_HEARTBEAT_SECONDS, thisReplica, type Executor, type RunCounters, type RunHandle } from '../src/load/runs.js';
+import type { Logger } from '../src/logger.js';
 
 export type ScheduledJobName = 'refresh' | 'sync';
 
@@ -102,6 +104,26 @@ export async function claimRun(db: Executor, options: ClaimOptions): Promise<Cla
       resumedFrom: Number(previous.id),
     };
   });
+}
+
+/**
+ * A run started by hand (`pubcat refresh`, `pubcat sync`), by the same rules as the scheduler's:
+ * it takes over the job's run when that run's replica went silent, else claims a new run; while
+ * the job runs elsewhere it is refused with an error naming the holder.
+ */
+export async function claimManualRun(db: Executor, options: Omit<ClaimOptions, 'scheduledFor' | 'replica'>, logger: Logger): Promise<ClaimedRun> {
+  const taken = await takeOverStaleRun(db, options.job, STALE_HEARTBEAT_SECONDS);
+  if (taken !== null) {
+    logger.warn({ runId: taken.run.id, from: taken.from }, `taking over ${options.job} run ${taken.run.id} from ${taken.from}, which stopped`);
+    return taken.run;
+  }
+  const claimed = await claimRun(db, { ...options, scheduledFor: null });
+  if (claimed !== null) return claimed.run;
+  const holder = await describeHolder(db, options.job, null);
+  throw new InputError(
+    `a ${options.job} is already running (run ${holder?.runId ?? '?'} on ${holder?.replica ?? '?'}); wait for it to finish`,
+    { input: holder },
+  );
 }
 
 export interface TakeOver {

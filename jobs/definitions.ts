@@ -1,10 +1,9 @@
 /** The jobs `pubcat schedule` runs, each on its cron expression from the configuration. */
 import type { Config } from '../src/config.js';
-import { REFRESH_INPUT_KEY } from '../src/commands/refresh.js';
 import type { RunCounters } from '../src/load/runs.js';
 import type { ClaimedRun, ScheduledJobName } from './claims.js';
 import type { JobContext } from './context.js';
-import { DEFAULT_REFRESH_AGE_MS, refreshCatalogue } from './refresh.js';
+import { DEFAULT_REFRESH_AGE_MS, REFRESH_INPUT_KEY, refreshCatalogue } from './refresh.js';
 import { SYNC_INPUT_KEY, syncSavedSearches } from './sync.js';
 
 export interface JobDefinition {

@@ -19,6 +19,9 @@ export interface RefreshOptions {
 
 export const DEFAULT_REFRESH_AGE_MS = 7 * 86_400_000;
 
+/** One key for every refresh, scheduled or manual, so the two never overlap. */
+export const REFRESH_INPUT_KEY = 'refresh';
+
 export async function refreshCatalogue(run: RunHandle, options: RefreshOptions, context: JobContext): Promise<RunCounters> {
   const cutoff = new Date(Date.now() - options.olderThanMs);
   const stale = await countStale(context.database.db, cutoff);

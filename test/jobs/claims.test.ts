@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { beatIfOwned, claimRun, describeHolder, releaseRun, takeOverStaleRun, type ClaimOptions } from '../../jobs/claims.js';
-import { REFRESH_INPUT_KEY } from '../../src/commands/refresh.js';
-import { startOrResumeRun } from '../../src/load/runs.js';
+import { beatIfOwned, claimManualRun, claimRun, describeHolder, releaseRun, takeOverStaleRun, type ClaimOptions } from '../../jobs/claims.js';
+import { REFRESH_INPUT_KEY } from '../../jobs/refresh.js';
+import { InputError } from '../../src/errors.js';
+import { silentLogger } from '../support/pipeline.js';
 import { readJobHealth } from '../../src/load/status.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { emptyTables } from './support.js';
@@ -73,11 +74,26 @@ describe.each(backends)('claiming scheduled runs on $name', (backend) => {
 
   it('never lets a manual refresh run beside a scheduled one', async () => {
     const scheduled = (await claim('a:1', TICK, 'refresh', { inputKey: REFRESH_INPUT_KEY }))!.run;
-    expect(await startOrResumeRun(database.db, { job: 'refresh', inputKey: REFRESH_INPUT_KEY, params: {} })).toBeNull();
+    const manually = () =>
+      claimManualRun(database.db, { job: 'refresh', inputKey: REFRESH_INPUT_KEY, params: {}, resumeReleased: false }, silentLogger);
+    await expect(manually()).rejects.toThrow(InputError);
+    await expect(manually()).rejects.toThrow(`a refresh is already running (run ${scheduled.id} on a:1); wait for it to finish`);
     await releaseRun(database.db, scheduled, 'succeeded');
-    const manual = await startOrResumeRun(database.db, { job: 'refresh', inputKey: REFRESH_INPUT_KEY, params: {} });
-    expect(manual).not.toBeNull();
+    const manual = await manually();
+    expect(manual).toMatchObject({ job: 'refresh', scheduledFor: null, resumed: false });
     expect(await claim('b:2', NEXT_TICK, 'refresh')).toBeNull();
+  });
+
+  it('lets a manual run take over a job run whose replica went silent, keeping its row and counters', async () => {
+    const silent = (await claim('a:1', TICK))!.run;
+    await database.db
+      .updateTable('etl_run')
+      .set({ requested: 40, heartbeat_at: sql`now() - interval '2 minutes'` })
+      .where('id', '=', silent.id)
+      .execute();
+    const manual = await claimManualRun(database.db, { job: 'sync', inputKey: 'sync', params: {}, resumeReleased: true }, silentLogger);
+    expect(manual).toMatchObject({ id: silent.id, resumed: true, counters: { requested: 40 } });
+    expect(manual.replica).not.toBe('a:1');
   });
 
   it('reports who holds each job: a live replica, or a run whose replica went silent', async () => {
