@@ -2,6 +2,7 @@
 import type { Config } from '../config.js';
 import { InputError } from '../errors.js';
 import { openDatabase } from '../load/db.js';
+import { catalogueExists } from '../load/status.js';
 import type { Logger } from '../logger.js';
 import { parsePmid } from '../pipeline/pmid-input.js';
 
@@ -11,15 +12,13 @@ export async function runShowCommand(pmidText: string, options: { history?: bool
   const database = await openDatabase(config);
   try {
     const { db } = database;
-    const row = await db
-      .selectFrom('catalogue_record')
-      .select(['pmid', 'catalogue_id', 'status', 'version', 'record', 'last_changed_at', 'last_checked_at'])
-      .where('pmid', '=', pmid)
-      .executeTakeFirst()
-      .catch((error: unknown) => {
-        if (/catalogue_record.*does not exist/.test((error as Error).message)) return undefined;
-        throw error;
-      });
+    const row = (await catalogueExists(db))
+      ? await db
+          .selectFrom('catalogue_record')
+          .select(['pmid', 'catalogue_id', 'status', 'version', 'record', 'last_changed_at', 'last_checked_at'])
+          .where('pmid', '=', pmid)
+          .executeTakeFirst()
+      : undefined;
     if (row === undefined) throw new InputError(`PMID ${pmid} is not in the catalogue`, { input: pmid });
 
     if (options.history !== true) {

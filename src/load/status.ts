@@ -25,9 +25,14 @@ export interface CatalogueStatus {
 const RECENT_RUNS = 10;
 const RECENT_MISSING = 10;
 
-export async function readCatalogueStatus(db: Kysely<Database>): Promise<CatalogueStatus> {
+/** Whether `pubcat migrate` (or a first run) has created the catalogue in this database. */
+export async function catalogueExists(db: Kysely<Database>): Promise<boolean> {
   const { rows } = await sql<{ present: boolean }>`SELECT to_regclass('catalogue_record') IS NOT NULL AS present`.execute(db);
-  if (rows[0]?.present !== true) {
+  return rows[0]?.present === true;
+}
+
+export async function readCatalogueStatus(db: Kysely<Database>): Promise<CatalogueStatus> {
+  if (!(await catalogueExists(db))) {
     return { migrated: false, records: { active: 0, deleted: 0 }, missingPmids: { count: 0, recent: [] }, runs: [] };
   }
   const byStatus = await db

@@ -14,10 +14,13 @@ describe.each(backends)('pubcat migrate and status on $name', (backend) => {
   it('migrates, then finds nothing to apply on the second run', async () => {
     database = await backend.open({ migrated: false, onDisk: true });
     const env = database.env;
-    const [first, second] = await database.whileDetached(async () => [
+    const [unmigratedShow, first, second] = await database.whileDetached(async () => [
+      await runCli(['show', '31810187'], env),
       await runCli(['migrate'], env),
       await runCli(['migrate'], env),
     ]);
+    expect(unmigratedShow.code).toBe(1);
+    expect(unmigratedShow.stderr).toBe('pubcat: PMID 31810187 is not in the catalogue\n');
     expect(first.stderr).not.toMatch(/pubcat:/);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^applied 001_catalogue\.sql, 002_analyst_views\.sql/);
