@@ -199,33 +199,3 @@ export async function describeHolder(
     .executeTakeFirst();
   return running === undefined ? null : { reason: 'job running', runId: Number(running.id), replica: running.replica };
 }
-
-/** Heartbeat of a run this process holds; false when another process has taken it over. */
-export async function beatIfOwned(db: Executor, run: ClaimedRun): Promise<boolean> {
-  const result = await db
-    .updateTable('etl_run')
-    .set({ heartbeat_at: sql`now()` })
-    .where('id', '=', run.id)
-    .where('replica', '=', run.replica)
-    .where('status', '=', 'running')
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
-/** Ends a run this process holds; null when it no longer holds it (nothing is written then). */
-export async function releaseRun(
-  db: Executor,
-  run: ClaimedRun,
-  status: 'succeeded' | 'failed',
-  error?: string,
-): Promise<RunCounters | null> {
-  const row = await db
-    .updateTable('etl_run')
-    .set({ status, finished_at: sql`now()`, heartbeat_at: sql`now()`, error: error ?? null })
-    .where('id', '=', run.id)
-    .where('replica', '=', run.replica)
-    .where('status', '=', 'running')
-    .returningAll()
-    .executeTakeFirst();
-  return row === undefined ? null : pickCounters(row);
-}

@@ -8,9 +8,9 @@
  * already fetched and checkpoint; their runs are released as failed, which the next run resumes.
  */
 import { createTask, type ScheduledTask } from 'node-cron';
-import { STALE_HEARTBEAT_SECONDS, thisReplica } from '../src/load/runs.js';
+import { finishRun, heartbeat, STALE_HEARTBEAT_SECONDS, thisReplica } from '../src/load/runs.js';
 import type { Logger } from '../src/logger.js';
-import { beatIfOwned, claimRun, describeHolder, releaseRun, takeOverStaleRun, type ClaimedRun } from './claims.js';
+import { claimRun, describeHolder, takeOverStaleRun, type ClaimedRun } from './claims.js';
 import type { JobContext } from './context.js';
 import type { JobDefinition } from './definitions.js';
 
@@ -53,7 +53,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     busy.get(job.name)!.running = true;
     const lost = new AbortController();
     const beat = setInterval(() => {
-      beatIfOwned(db, run).then(
+      heartbeat(db, run).then(
         (owned) => {
           if (owned || lost.signal.aborted) return;
           log.error('another replica took this run over (this one missed its heartbeats); stopping it here');
@@ -69,14 +69,14 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       if (lost.signal.aborted) return;
       const seconds = (Date.now() - startedAt) / 1000;
       if (shutdown.signal.aborted) {
-        await releaseRun(db, run, 'failed', 'interrupted by shutdown; the next run resumes from its checkpoint');
+        await finishRun(db, run, 'failed', 'interrupted by shutdown; the next run resumes from its checkpoint');
         log.warn({ ...counters, seconds }, 'run released at shutdown');
       } else {
-        const final = await releaseRun(db, run, 'succeeded');
+        const final = await finishRun(db, run, 'succeeded');
         log.info({ ...(final ?? counters), seconds }, `${job.name} run ${run.id} succeeded`);
       }
     } catch (error) {
-      if (!lost.signal.aborted) await releaseRun(db, run, 'failed', (error as Error).message).catch(() => undefined);
+      if (!lost.signal.aborted) await finishRun(db, run, 'failed', (error as Error).message).catch(() => undefined);
       log.error({ err: error }, `${job.name} run ${run.id} failed`);
     } finally {
       clearInterval(beat);
@@ -165,7 +165,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       clearTimeout(timer);
       if (outcome === 'grace over') {
         for (const run of holding.values()) {
-          await releaseRun(db, run, 'failed', 'stopped at shutdown before its batch finished; the next run resumes from its checkpoint').catch(
+          await finishRun(db, run, 'failed', 'stopped at shutdown before its batch finished; the next run resumes from its checkpoint').catch(
             () => undefined,
           );
           logger.warn({ job: run.job, runId: run.id }, 'run released before its batch finished');

@@ -81,7 +81,7 @@ export async function runPipeline(
   if (run.resumed) logger.info({ runId: run.id, position: resumeAfter }, 'resuming after the last loaded batch');
 
   const inFlight: InFlightBatch[] = [];
-  const beat = setInterval(() => void heartbeat(database.db, run.id).catch(() => undefined), HEARTBEAT_INTERVAL_MS);
+  const beat = setInterval(() => void heartbeat(database.db, run).catch(() => undefined), HEARTBEAT_INTERVAL_MS);
   beat.unref();
 
   const fetchAndTransform = async (batch: Batch): Promise<Fetched> => {

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { EutilsClient } from '../extract/eutils-client.js';
 import { openDatabase, type CatalogueDatabase } from '../load/db.js';
 import { migrate } from '../load/migrate.js';
-import { finishRun, type RunCounters, type RunHandle } from '../load/runs.js';
+import { finishRun, RunTakenOverError, type RunCounters, type RunHandle } from '../load/runs.js';
 import type { Logger } from '../logger.js';
 import { batchesInFlightFor } from '../pipeline.js';
 import { createProgressReporter } from '../pipeline/progress.js';
@@ -148,17 +148,20 @@ export async function completeRun(
   try {
     counters = await work();
   } catch (error) {
-    await finishRun(db, run.id, 'failed', (error as Error).message).catch(() => undefined);
+    await finishRun(db, run, 'failed', (error as Error).message).catch(() => undefined);
     throw error;
   }
   const seconds = (Date.now() - options.startedAt) / 1000;
   const interrupted = resources.signals.received();
   if (interrupted !== undefined) {
-    await finishRun(db, run.id, 'failed', `interrupted by ${interrupted}; run the same command again to resume`);
+    await finishRun(db, run, 'failed', `interrupted by ${interrupted}; run the same command again to resume`);
     printSummary(options.job, summaryObject(run.id, counters), seconds, options.json, ' (interrupted)');
     process.exitCode = 128 + (interrupted === 'SIGINT' ? 2 : 15);
     return;
   }
-  const final = await finishRun(db, run.id, 'succeeded');
+  const final = await finishRun(db, run, 'succeeded');
+  if (final === null) {
+    throw new RunTakenOverError(`run ${run.id} was taken over by another process before it finished here`, { input: run.id });
+  }
   printSummary(options.job, summaryObject(run.id, final), seconds, options.json, run.resumed ? ' (resumed)' : '');
 }

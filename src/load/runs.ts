@@ -159,18 +159,40 @@ export async function recordBatchProgress(
   }
 }
 
-export async function heartbeat(db: Executor, runId: number): Promise<void> {
-  await db.updateTable('etl_run').set({ heartbeat_at: sql`now()` }).where('id', '=', runId).execute();
+/**
+ * Heartbeat of a run this process holds; false when another replica has taken it over (a process
+ * that missed its own heartbeats must not keep the new owner's run looking alive).
+ */
+export async function heartbeat(db: Executor, run: Pick<RunHandle, 'id' | 'replica'>): Promise<boolean> {
+  const result = await db
+    .updateTable('etl_run')
+    .set({ heartbeat_at: sql`now()` })
+    .where('id', '=', run.id)
+    .where('replica', '=', run.replica)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
-export async function finishRun(db: Executor, runId: number, status: Exclude<RunStatus, 'running'>, error?: string): Promise<RunCounters> {
+/**
+ * Ends a run this process holds, with its final counters; null when it no longer holds it
+ * (another replica took it over), and then nothing is written.
+ */
+export async function finishRun(
+  db: Executor,
+  run: Pick<RunHandle, 'id' | 'replica'>,
+  status: 'succeeded' | 'failed',
+  error?: string,
+): Promise<RunCounters | null> {
   const row = await db
     .updateTable('etl_run')
     .set({ status, finished_at: sql`now()`, heartbeat_at: sql`now()`, error: error ?? null })
-    .where('id', '=', runId)
+    .where('id', '=', run.id)
+    .where('replica', '=', run.replica)
+    .where('status', '=', 'running')
     .returningAll()
-    .executeTakeFirstOrThrow();
-  return pickCounters(row);
+    .executeTakeFirst();
+  return row === undefined ? null : pickCounters(row);
 }
 
 export function pickCounters(row: RunCounters): RunCounters {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { beatIfOwned, claimManualRun, claimRun, describeHolder, releaseRun, takeOverStaleRun, type ClaimOptions } from '../../jobs/claims.js';
+import { claimManualRun, claimRun, describeHolder, takeOverStaleRun, type ClaimOptions } from '../../jobs/claims.js';
+import { finishRun, heartbeat } from '../../src/load/runs.js';
 import { REFRESH_INPUT_KEY } from '../../jobs/refresh.js';
 import { InputError } from '../../src/errors.js';
 import { silentLogger } from '../support/pipeline.js';
@@ -32,7 +33,7 @@ describe.each(backends)('claiming scheduled runs on $name', (backend) => {
     expect(await claim('b:2', NEXT_TICK)).toBeNull();
     expect(await describeHolder(database.db, 'sync', NEXT_TICK)).toEqual({ reason: 'job running', runId: first!.run.id, replica: 'a:1' });
 
-    await releaseRun(database.db, first!.run, 'succeeded');
+    await finishRun(database.db, first!.run, 'succeeded');
     expect((await claim('b:2', NEXT_TICK))?.run.replica).toBe('b:2');
     const rows = await database.db.selectFrom('etl_run').select(['scheduled_for', 'replica']).orderBy('id').execute();
     expect(rows).toEqual([
@@ -52,22 +53,22 @@ describe.each(backends)('claiming scheduled runs on $name', (backend) => {
     expect(taken!.run.counters.inserted).toBe(40);
     expect(await takeOverStaleRun(database.db, 'sync', 5, 'c:3')).toBeNull();
 
-    expect(await beatIfOwned(database.db, run)).toBe(false);
-    expect(await releaseRun(database.db, run, 'succeeded')).toBeNull();
-    expect(await beatIfOwned(database.db, taken!.run)).toBe(true);
-    expect(await releaseRun(database.db, taken!.run, 'succeeded')).toMatchObject({ inserted: 40 });
+    expect(await heartbeat(database.db, run)).toBe(false);
+    expect(await finishRun(database.db, run, 'succeeded')).toBeNull();
+    expect(await heartbeat(database.db, taken!.run)).toBe(true);
+    expect(await finishRun(database.db, taken!.run, 'succeeded')).toMatchObject({ inserted: 40 });
   });
 
   it('continues a released sync with its checkpoint and counters, but starts a refresh afresh', async () => {
     const sync = (await claim('a:1', TICK))!.run;
     await database.db.updateTable('etl_run').set({ requested: 7, checkpoint: JSON.stringify({ position: 7 }) }).where('id', '=', sync.id).execute();
-    await releaseRun(database.db, sync, 'failed', 'interrupted by shutdown');
+    await finishRun(database.db, sync, 'failed', 'interrupted by shutdown');
     const next = await claim('b:2', NEXT_TICK);
     expect(next).toMatchObject({ resumedFrom: sync.id, run: { resumed: true, checkpoint: { position: 7 }, counters: { requested: 7 } } });
 
     const refresh = (await claim('a:1', TICK, 'refresh'))!.run;
     await database.db.updateTable('etl_run').set({ requested: 7, checkpoint: JSON.stringify({ position: 7 }) }).where('id', '=', refresh.id).execute();
-    await releaseRun(database.db, refresh, 'failed', 'interrupted by shutdown');
+    await finishRun(database.db, refresh, 'failed', 'interrupted by shutdown');
     const nextRefresh = await claim('b:2', NEXT_TICK, 'refresh');
     expect(nextRefresh).toMatchObject({ resumedFrom: null, run: { resumed: false, checkpoint: null, counters: { requested: 0 } } });
   });
@@ -78,7 +79,7 @@ describe.each(backends)('claiming scheduled runs on $name', (backend) => {
       claimManualRun(database.db, { job: 'refresh', inputKey: REFRESH_INPUT_KEY, params: {}, resumeReleased: false }, silentLogger);
     await expect(manually()).rejects.toThrow(InputError);
     await expect(manually()).rejects.toThrow(`a refresh is already running (run ${scheduled.id} on a:1); wait for it to finish`);
-    await releaseRun(database.db, scheduled, 'succeeded');
+    await finishRun(database.db, scheduled, 'succeeded');
     const manual = await manually();
     expect(manual).toMatchObject({ job: 'refresh', scheduledFor: null, resumed: false });
     expect(await claim('b:2', NEXT_TICK, 'refresh')).toBeNull();
@@ -98,7 +99,7 @@ describe.each(backends)('claiming scheduled runs on $name', (backend) => {
 
   it('reports who holds each job: a live replica, or a run whose replica went silent', async () => {
     const refresh = (await claim('a:1', TICK, 'refresh'))!.run;
-    await releaseRun(database.db, refresh, 'succeeded');
+    await finishRun(database.db, refresh, 'succeeded');
     const sync = (await claim('b:2', TICK))!.run;
     const [refreshHealth, syncHealth] = await readJobHealth(database.db, ['refresh', 'sync'], 5);
     expect(refreshHealth).toMatchObject({ job: 'refresh', lastRun: { id: refresh.id, status: 'succeeded', scheduledFor: TICK.toISOString() }, heldBy: null, stale: null });

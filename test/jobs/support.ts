@@ -1,5 +1,6 @@
 /** Running the sync job in this process, the way `pubcat sync` and the scheduler run it. */
-import { claimRun, releaseRun } from '../../jobs/claims.js';
+import { claimRun } from '../../jobs/claims.js';
+import { finishRun } from '../../src/load/runs.js';
 import type { JobContext } from '../../jobs/context.js';
 import { SYNC_INPUT_KEY, syncSavedSearches } from '../../jobs/sync.js';
 import type { RunCounters } from '../../src/load/runs.js';
@@ -15,7 +16,7 @@ export async function syncOnce(context: JobContext): Promise<RunCounters & { run
   });
   if (claim === null) throw new Error('a sync run is already running');
   await syncSavedSearches(claim.run, context);
-  const counters = await releaseRun(context.database.db, claim.run, 'succeeded');
+  const counters = await finishRun(context.database.db, claim.run, 'succeeded');
   if (counters === null) throw new Error(`sync run ${claim.run.id} was taken over`);
   return { ...counters, runId: claim.run.id, resumedFrom: claim.resumedFrom };
 }
