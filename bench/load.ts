@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { openDatabase } from '../src/load/db.js';
+import { openDatabase, type DatabaseTarget } from '../src/load/db.js';
 import { migrate } from '../src/load/migrate.js';
 import type { Database } from '../src/load/schema.js';
 import { upsertBatch, type UpsertOutcome } from '../src/load/upsert.js';
@@ -52,7 +52,7 @@ const elapsedSince = (start: bigint): number => Number(process.hrtime.bigint() -
  * in turn) and sums its own seconds, so that noise from the rest of the machine falls on both.
  */
 async function loadAll(
-  db: Kysely<Database>,
+  target: DatabaseTarget,
   runId: number,
   revisionOf: (index: number) => number,
   alongside?: (batch: TransformedRecord[]) => Promise<number>,
@@ -65,7 +65,7 @@ async function loadAll(
     turn += 1;
     if (alongside !== undefined && turn % 2 === 0) alongsideSeconds += await alongside(batch);
     const start = process.hrtime.bigint();
-    const result = await upsertBatch(db, batch, runId);
+    const result = await upsertBatch(target, batch, runId);
     seconds += elapsedSince(start);
     if (alongside !== undefined && turn % 2 === 1) alongsideSeconds += await alongside(batch);
     for (const [outcome, count] of Object.entries(result.counts)) counts[outcome as UpsertOutcome] += count;
@@ -157,12 +157,12 @@ export async function main(): Promise<void> {
     const run = await database.db.insertInto('etl_run').values({ job: 'backfill', replica: 'bench' }).returning('id').executeTakeFirstOrThrow();
     const runId = Number(run.id);
 
-    const first = await loadAll(database.db, runId, () => 0, await copyBound(copyClient));
+    const first = await loadAll(database, runId, () => 0, await copyBound(copyClient));
     const copySeconds = first.alongsideSeconds;
     const sizesBefore = await relationSizes(database.db);
-    const unchanged = await loadAll(database.db, runId, () => 0);
+    const unchanged = await loadAll(database, runId, () => 0);
     const sizesAfter = await relationSizes(database.db);
-    const changed = await loadAll(database.db, runId, (index) => (index % 10 === 0 ? 1 : 0));
+    const changed = await loadAll(database, runId, (index) => (index % 10 === 0 ? 1 : 0));
 
     console.log(`load bench: ${RECORDS} records in batches of ${BATCH_SIZE}, PostgreSQL ${database.location}`);
     console.log(rate('COPY (bare jsonb table)', copySeconds));

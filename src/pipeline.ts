@@ -107,7 +107,7 @@ export async function runPipeline(
     await previous.began;
     const delta = await database.db.transaction().execute(async (trx) => {
       began();
-      const loaded = await loadFetchedBatch(trx, run.id, {
+      const loaded = await loadFetchedBatch(trx, database.backend, run.id, {
         transformed: result.transformed,
         deleted: result.fetched?.deleted ?? [],
         missing: result.fetched?.missing ?? [],

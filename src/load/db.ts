@@ -14,9 +14,16 @@ import type { Database } from './schema.js';
 
 export type Backend = 'postgres' | 'pglite';
 
-export interface CatalogueDatabase {
+/**
+ * A connection (or a transaction) and the backend behind it: the load statements send their
+ * array parameters in each backend's own way (array-params.ts).
+ */
+export interface DatabaseTarget {
   db: Kysely<Database>;
   backend: Backend;
+}
+
+export interface CatalogueDatabase extends DatabaseTarget {
   /** Where it lives, for messages: the URL without its password, or the data directory. */
   location: string;
   /** Runs a script of several SQL statements (a migration file) on the given connection. */

@@ -2,10 +2,11 @@
  * Loads what one fetched batch brought back, inside the caller's transaction: the records, the
  * DeleteCitations, and the PMIDs NCBI left out (tombstoned on their second miss in a row).
  */
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { FailedPmid } from '../extract/types.js';
 import type { TransformedRecord } from '../transform/types.js';
 import type { RunCounters } from './runs.js';
+import type { Backend } from './db.js';
 import type { Database } from './schema.js';
 import { markDeleted, recordMissing, type DeleteResult } from './tombstones.js';
 import { upsertBatch } from './upsert.js';
@@ -24,11 +25,13 @@ export interface LoadedBatch {
 
 const NOTHING_DELETED: DeleteResult = { tombstoned: [], alreadyDeleted: 0, unknown: 0 };
 
-export async function loadFetchedBatch(trx: Transaction<Database>, runId: number, batch: FetchedBatch): Promise<LoadedBatch> {
-  // The batch travels as one document of several MB that the upsert's CTEs materialise; at the
-  // default work_mem (4 MB) that spills to temporary files (measured: 15 % slower first loads).
-  await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
-  const upserted = await upsertBatch(trx, batch.transformed, runId);
+export async function loadFetchedBatch(
+  trx: Transaction<Database>,
+  backend: Backend,
+  runId: number,
+  batch: FetchedBatch,
+): Promise<LoadedBatch> {
+  const upserted = await upsertBatch({ db: trx, backend }, batch.transformed, runId);
   // Most batches have no deletions and no misses: skip those statements' round trips.
   const citationDeletes = batch.deleted.length === 0 ? NOTHING_DELETED : await markDeleted(trx, batch.deleted, runId, 'delete-citation');
   const missingTwice = batch.missing.length === 0 ? [] : await recordMissing(trx, batch.missing, runId);

@@ -1,9 +1,10 @@
 /**
  * The two statements that load a batch (see upsert.ts for the rules). The first sends only
  * PMIDs and hashes, and settles the records that did not change, usually most of them; the
- * second sends the whole of the others. Each batch travels as a single jsonb parameter expanded
- * by jsonb_to_recordset, which carries the per-record facet arrays that `unnest` cannot, and
- * never nears the 65,535 bind-parameter limit.
+ * second sends the whole of the others. A batch travels as parallel arrays, one per column,
+ * that `unnest` turns back into rows (array-params.ts says how they are sent); facets and source
+ * XML come as arrays of their own and join the records that were written, so the large values
+ * are read once and never carried through the statement's intermediate steps.
  *
  * All sub-statements of the write share one snapshot, so what `classified` reads is the state
  * before the statement. A write is made only if the row still has the version that snapshot
@@ -13,23 +14,25 @@
  * outcome, and the caller runs it again in a new statement (a new snapshot).
  */
 import { sql, type Transaction } from 'kysely';
-import type { CatalogueRecord, DerivedFields, FacetRow } from '../transform/types.js';
+import type { FacetRow } from '../transform/types.js';
+import { bigintArray, intArray, textArray } from './array-params.js';
+import type { Backend } from './db.js';
 import type { Database } from './schema.js';
 
+/** One record as the load statements take it: the catalogue_record columns, facets and sources. */
 export interface UpsertRow {
-  /** Place in the batch: of two records claiming one catalogue id, the first gets it. */
-  position: number;
   pmid: number;
   catalogue_id: string;
   content_hash: string;
-  record: CatalogueRecord;
-  derived: DerivedFields;
+  /** The record and its derived fields as JSON text, stored as jsonb. */
+  record_json: string;
+  derived_json: string;
   title: string;
   journal: string | null;
   publish_year: number | null;
   doi: string | null;
   pmcid: string | null;
-  facets: FacetRow[];
+  facets: readonly FacetRow[];
   pubmed_xml: string;
   pmc_article_xml: string | null;
   pmc_summary_xml: string | null;
@@ -53,11 +56,12 @@ interface ResultRow {
  * PMID in the batch (NCBI returned it), and returns the unchanged PMIDs: nothing else of theirs
  * needs to be sent or written.
  */
-export async function touchUnchanged(trx: Transaction<Database>, rows: readonly UpsertRow[]): Promise<Set<number>> {
-  const keys = rows.map((row) => ({ pmid: row.pmid, content_hash: row.content_hash }));
+export async function touchUnchanged(trx: Transaction<Database>, backend: Backend, rows: readonly UpsertRow[]): Promise<Set<number>> {
+  const pmids = bigintArray(backend, rows.map((row) => row.pmid));
+  const hashes = textArray(backend, rows.map((row) => row.content_hash));
   const { rows: unchanged } = await sql<{ pmid: number | string }>`
     WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS t(pmid bigint, content_hash text)
+      SELECT * FROM unnest(${pmids}::bigint[], ${hashes}::text[]) AS t(pmid, content_hash)
     ),
     misses_ended AS (
       UPDATE missing_pmid m SET consecutive_misses = 0
@@ -74,18 +78,26 @@ export async function touchUnchanged(trx: Transaction<Database>, rows: readonly 
 /** Writes the records that are new, changed or restored (see the module comment for races). */
 export async function runUpsertStatement(
   trx: Transaction<Database>,
+  backend: Backend,
   rows: readonly UpsertRow[],
   runId: number,
 ): Promise<Map<number, RowResult>> {
+  const texts = (column: (row: UpsertRow) => string | null) => textArray(backend, rows.map(column));
+  const pmids = bigintArray(backend, rows.map((row) => row.pmid));
+  const facets = rows.flatMap((row) => row.facets.map((facet) => ({ pmid: row.pmid, ...facet })));
   const { rows: results } = await sql<ResultRow>`
     WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS t(
-        position int, pmid bigint, catalogue_id text, content_hash text, record jsonb, derived jsonb,
-        title text, journal text, publish_year int, doi text, pmcid text, facets jsonb,
-        pubmed_xml text, pmc_article_xml text, pmc_summary_xml text)
+      SELECT pmid, catalogue_id, content_hash, record::jsonb AS record, derived::jsonb AS derived,
+        title, journal, publish_year, doi, pmcid, position
+      FROM unnest(${pmids}::bigint[], ${texts((row) => row.catalogue_id)}::text[], ${texts((row) => row.content_hash)}::text[],
+        ${texts((row) => row.record_json)}::text[], ${texts((row) => row.derived_json)}::text[], ${texts((row) => row.title)}::text[],
+        ${texts((row) => row.journal)}::text[], ${intArray(backend, rows.map((row) => row.publish_year))}::int[],
+        ${texts((row) => row.doi)}::text[], ${texts((row) => row.pmcid)}::text[])
+        WITH ORDINALITY AS t(pmid, catalogue_id, content_hash, record, derived, title, journal, publish_year, doi, pmcid, position)
     ),
+    -- From here to the writes only keys travel; the writes join input for the values.
     classified AS (
-      SELECT i.*, e.version AS old_version, holder.pmid AS id_holder,
+      SELECT i.position, i.pmid, i.catalogue_id, i.content_hash, e.version AS old_version, holder.pmid AS id_holder,
         CASE WHEN e.pmid IS NULL THEN 'insert'
              WHEN e.status = 'deleted' THEN 'restore'
              WHEN e.content_hash = i.content_hash THEN 'unchanged'
@@ -107,9 +119,9 @@ export async function runUpsertStatement(
     written AS (
       INSERT INTO catalogue_record AS c (pmid, catalogue_id, version, status, content_hash, record, derived,
         title, journal, publish_year, doi, pmcid, last_run_id)
-      SELECT pmid, catalogue_id, coalesce(old_version, 0) + 1, 'active', content_hash, record, derived,
-        title, journal, publish_year, doi, pmcid, ${runId}
-      FROM to_write
+      SELECT i.pmid, i.catalogue_id, coalesce(t.old_version, 0) + 1, 'active', i.content_hash, i.record, i.derived,
+        i.title, i.journal, i.publish_year, i.doi, i.pmcid, ${runId}
+      FROM to_write t JOIN input i USING (pmid)
       ON CONFLICT (pmid) DO UPDATE SET
         catalogue_id = excluded.catalogue_id, version = excluded.version, status = 'active',
         content_hash = excluded.content_hash, record = excluded.record, derived = excluded.derived,
@@ -120,7 +132,8 @@ export async function runUpsertStatement(
       RETURNING c.pmid
     ),
     written_rows AS (
-      SELECT t.* FROM to_write t JOIN written USING (pmid)
+      SELECT t.pmid, t.op, t.old_version, t.catalogue_id, t.content_hash, i.record, i.derived
+      FROM to_write t JOIN written USING (pmid) JOIN input i USING (pmid)
     ),
     history AS (
       INSERT INTO catalogue_record_version (pmid, version, op, run_id, changed_fields, catalogue_id, content_hash, record)
@@ -142,23 +155,34 @@ export async function runUpsertStatement(
       LEFT JOIN catalogue_record old ON old.pmid = w.pmid AND w.op <> 'insert'
     ),
     new_facets AS (
-      SELECT w.pmid, w.op, f.facet, f.value
-      FROM written_rows w CROSS JOIN jsonb_to_recordset(w.facets) AS f(facet text, value text)
+      SELECT f.pmid, w.op, f.facet, f.value
+      FROM unnest(${bigintArray(backend, facets.map((facet) => facet.pmid))}::bigint[],
+        ${textArray(backend, facets.map((facet) => facet.facet))}::text[],
+        ${textArray(backend, facets.map((facet) => facet.value))}::text[]) AS f(pmid, facet, value)
+      JOIN written_rows w USING (pmid)
     ),
     facets_removed AS (
       DELETE FROM record_facet rf USING written_rows w
       WHERE rf.pmid = w.pmid AND w.op <> 'insert'
         AND NOT EXISTS (SELECT 1 FROM new_facets n WHERE n.pmid = rf.pmid AND n.facet = rf.facet AND n.value = rf.value)
     ),
+    facets_of_new AS (
+      -- A new PMID has no facet rows yet, and its values are distinct: no conflict to check for.
+      INSERT INTO record_facet (pmid, facet, value)
+      SELECT pmid, facet, value FROM new_facets WHERE op = 'insert'
+    ),
     facets_added AS (
       -- Facets the previous version had too are kept as they are (the conflict does nothing).
       INSERT INTO record_facet (pmid, facet, value)
-      SELECT pmid, facet, value FROM new_facets
+      SELECT pmid, facet, value FROM new_facets WHERE op <> 'insert'
       ON CONFLICT DO NOTHING
     ),
     sources_written AS (
       INSERT INTO record_source (pmid, pubmed_xml, pmc_article_xml, pmc_summary_xml)
-      SELECT pmid, pubmed_xml, pmc_article_xml, pmc_summary_xml FROM written_rows
+      SELECT s.pmid, s.pubmed_xml, s.pmc_article_xml, s.pmc_summary_xml
+      FROM unnest(${pmids}::bigint[], ${texts((row) => row.pubmed_xml)}::text[], ${texts((row) => row.pmc_article_xml)}::text[],
+        ${texts((row) => row.pmc_summary_xml)}::text[]) AS s(pmid, pubmed_xml, pmc_article_xml, pmc_summary_xml)
+      JOIN written USING (pmid)
       ON CONFLICT (pmid) DO UPDATE SET pubmed_xml = excluded.pubmed_xml,
         pmc_article_xml = excluded.pmc_article_xml, pmc_summary_xml = excluded.pmc_summary_xml,
         fetched_at = now()

@@ -14,9 +14,10 @@
  * fresh snapshot sees the other loader's commit. That gives exactly one version per real change
  * without locking records that turn out unchanged.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { DatabaseError } from '../errors.js';
 import type { TransformedRecord } from '../transform/types.js';
+import type { DatabaseTarget } from './db.js';
 import type { Database } from './schema.js';
 import { runUpsertStatement, touchUnchanged, type UpsertRow } from './upsert-statement.js';
 
@@ -35,7 +36,8 @@ export interface UpsertResult {
 /** Rounds after which records still overtaken by other loaders are reported as an error. */
 const MAX_ROUNDS = 10;
 
-export async function upsertBatch(db: Kysely<Database>, records: readonly TransformedRecord[], runId: number): Promise<UpsertResult> {
+export async function upsertBatch(target: DatabaseTarget, records: readonly TransformedRecord[], runId: number): Promise<UpsertResult> {
+  const { db, backend } = target;
   const outcomes = new Map<number, UpsertOutcome>();
   const conflicts = new Map<number, number>();
   let pending = lastOfEachPmid(records).map(toUpsertRow);
@@ -45,7 +47,7 @@ export async function upsertBatch(db: Kysely<Database>, records: readonly Transf
   const inTransaction = (work: (trx: Transaction<Database>) => Promise<void>): Promise<void> =>
     db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
   const loading = inTransaction(async (trx) => {
-    const unchanged = await touchUnchanged(trx, pending);
+    const unchanged = await touchUnchanged(trx, backend, pending);
     for (const pmid of unchanged) outcomes.set(pmid, 'unchanged');
     pending = pending.filter((row) => !unchanged.has(row.pmid));
     for (let round = 1; pending.length > 0; round += 1) {
@@ -54,7 +56,7 @@ export async function upsertBatch(db: Kysely<Database>, records: readonly Transf
           input: pending.map((row) => row.pmid),
         });
       }
-      const results = await runUpsertStatement(trx, pending, runId);
+      const results = await runUpsertStatement(trx, backend, pending, runId);
       const next: UpsertRow[] = [];
       conflicts.clear();
       for (const row of pending) {
@@ -97,16 +99,15 @@ const PMC_CATALOGUE_ID = /^pubmed-(\d+)$/;
 const YEAR = /^(\d{4})/;
 
 /** The catalogue_record row of a record, with the typed columns analysts filter on. */
-function toUpsertRow(record: TransformedRecord, position: number): UpsertRow {
+function toUpsertRow(record: TransformedRecord): UpsertRow {
   const year = YEAR.exec(record.record.publishDate[0] ?? '')?.[1];
   const pmcNumber = PMC_CATALOGUE_ID.exec(record.catalogueId)?.[1];
   return {
-    position,
     pmid: record.pmid,
     catalogue_id: record.catalogueId,
     content_hash: record.contentHash,
-    record: record.record,
-    derived: record.derived,
+    record_json: JSON.stringify(record.record),
+    derived_json: JSON.stringify(record.derived),
     title: record.record.title,
     journal: record.derived.container_title ?? null,
     publish_year: year === undefined ? null : Number(year),
