@@ -19,6 +19,7 @@ import { openDatabase, type DatabaseTarget } from '../src/load/db.js';
 import { migrate } from '../src/load/migrate.js';
 import type { Database } from '../src/load/schema.js';
 import { upsertBatch, type UpsertOutcome } from '../src/load/upsert.js';
+import { toUpsertRow } from '../src/load/upsert-row.js';
 import type { TransformedRecord } from '../src/transform/types.js';
 import { makeRecord } from '../test/support/records.js';
 
@@ -65,7 +66,7 @@ async function loadAll(
     turn += 1;
     if (alongside !== undefined && turn % 2 === 0) alongsideSeconds += await alongside(batch);
     const start = process.hrtime.bigint();
-    const result = await upsertBatch(target, batch, runId);
+    const result = await upsertBatch(target, batch.map(toUpsertRow), runId);
     seconds += elapsedSince(start);
     if (alongside !== undefined && turn % 2 === 1) alongsideSeconds += await alongside(batch);
     for (const [outcome, count] of Object.entries(result.counts)) counts[outcome as UpsertOutcome] += count;

@@ -16,7 +16,7 @@ import type { PmidItem } from './pipeline/pmid-input.js';
 import { PmidSet } from './pipeline/pmid-set.js';
 import type { ProgressReporter } from './pipeline/progress.js';
 import type { BatchTransformer } from './pipeline/transform-pool.js';
-import type { TransformedRecord } from './transform/types.js';
+import type { UpsertRow } from './load/upsert-row.js';
 
 export interface PipelineOptions {
   batchSize: number;
@@ -85,13 +85,13 @@ export async function runPipeline(
   beat.unref();
 
   const fetchAndTransform = async (batch: Batch): Promise<Fetched> => {
-    if (batch.pmids.length === 0) return { fetched: undefined, transformed: [], transformFailed: [] };
+    if (batch.pmids.length === 0) return { fetched: undefined, rows: [], transformFailed: [] };
     const fetched = await fetchPubmed(client, batch.pmids, { pmc: options.pmc, batchSize: options.batchSize });
-    const { transformed, failed } = await context.transformer.transform({
+    const { rows, failed } = await context.transformer.transform({
       records: [...fetched.articles, ...fetched.books],
       pmc: [...fetched.pmc],
     });
-    return { fetched, transformed, transformFailed: failed };
+    return { fetched, rows, transformFailed: failed };
   };
 
   /**
@@ -108,7 +108,7 @@ export async function runPipeline(
     const delta = await database.db.transaction().execute(async (trx) => {
       began();
       const loaded = await loadFetchedBatch(trx, database.backend, run.id, {
-        transformed: result.transformed,
+        rows: result.rows,
         deleted: result.fetched?.deleted ?? [],
         missing: result.fetched?.missing ?? [],
       });
@@ -202,6 +202,6 @@ interface InFlightBatch {
 
 interface Fetched {
   fetched: FetchPubmedResult | undefined;
-  transformed: TransformedRecord[];
+  rows: UpsertRow[];
   transformFailed: Array<{ pmid: number; reason: string }>;
 }

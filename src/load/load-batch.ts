@@ -4,15 +4,15 @@
  */
 import type { Transaction } from 'kysely';
 import type { FailedPmid } from '../extract/types.js';
-import type { TransformedRecord } from '../transform/types.js';
 import type { RunCounters } from './runs.js';
 import type { Backend } from './db.js';
 import type { Database } from './schema.js';
 import { markDeleted, recordMissing, type DeleteResult } from './tombstones.js';
 import { upsertBatch } from './upsert.js';
+import type { UpsertRow } from './upsert-row.js';
 
 export interface FetchedBatch {
-  transformed: TransformedRecord[];
+  rows: UpsertRow[];
   deleted: number[];
   missing: number[];
 }
@@ -31,7 +31,7 @@ export async function loadFetchedBatch(
   runId: number,
   batch: FetchedBatch,
 ): Promise<LoadedBatch> {
-  const upserted = await upsertBatch({ db: trx, backend }, batch.transformed, runId);
+  const upserted = await upsertBatch({ db: trx, backend }, batch.rows, runId);
   // Most batches have no deletions and no misses: skip those statements' round trips.
   const citationDeletes = batch.deleted.length === 0 ? NOTHING_DELETED : await markDeleted(trx, batch.deleted, runId, 'delete-citation');
   const missingTwice = batch.missing.length === 0 ? [] : await recordMissing(trx, batch.missing, runId);

@@ -14,29 +14,10 @@
  * outcome, and the caller runs it again in a new statement (a new snapshot).
  */
 import { sql, type Transaction } from 'kysely';
-import type { FacetRow } from '../transform/types.js';
 import { bigintArray, intArray, textArray } from './array-params.js';
 import type { Backend } from './db.js';
 import type { Database } from './schema.js';
-
-/** One record as the load statements take it: the catalogue_record columns, facets and sources. */
-export interface UpsertRow {
-  pmid: number;
-  catalogue_id: string;
-  content_hash: string;
-  /** The record and its derived fields as JSON text, stored as jsonb. */
-  record_json: string;
-  derived_json: string;
-  title: string;
-  journal: string | null;
-  publish_year: number | null;
-  doi: string | null;
-  pmcid: string | null;
-  facets: readonly FacetRow[];
-  pubmed_xml: string;
-  pmc_article_xml: string | null;
-  pmc_summary_xml: string | null;
-}
+import type { UpsertRow } from './upsert-row.js';
 
 export interface RowResult {
   /** Undefined when the record was not written: see `idHolder`, else overtaken by another loader. */

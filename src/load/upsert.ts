@@ -1,5 +1,5 @@
 /**
- * Loads a batch of transformed records with change tracking, in one transaction:
+ * Loads a batch of records (upsert-row.ts) with change tracking, in one transaction:
  * - a new PMID gets version 1 and an `insert` history row;
  * - an equal content hash writes nothing but the record's last_checked_at;
  * - a different hash writes version + 1 and an `update` history row naming the changed fields;
@@ -16,10 +16,10 @@
  */
 import type { Transaction } from 'kysely';
 import { DatabaseError } from '../errors.js';
-import type { TransformedRecord } from '../transform/types.js';
 import type { DatabaseTarget } from './db.js';
 import type { Database } from './schema.js';
-import { runUpsertStatement, touchUnchanged, type UpsertRow } from './upsert-statement.js';
+import type { UpsertRow } from './upsert-row.js';
+import { runUpsertStatement, touchUnchanged } from './upsert-statement.js';
 
 export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged' | 'restored' | 'conflict';
 
@@ -36,11 +36,11 @@ export interface UpsertResult {
 /** Rounds after which records still overtaken by other loaders are reported as an error. */
 const MAX_ROUNDS = 10;
 
-export async function upsertBatch(target: DatabaseTarget, records: readonly TransformedRecord[], runId: number): Promise<UpsertResult> {
+export async function upsertBatch(target: DatabaseTarget, rows: readonly UpsertRow[], runId: number): Promise<UpsertResult> {
   const { db, backend } = target;
   const outcomes = new Map<number, UpsertOutcome>();
   const conflicts = new Map<number, number>();
-  let pending = lastOfEachPmid(records).map(toUpsertRow);
+  let pending = lastOfEachPmid(rows);
 
   // Inside the caller's transaction when given one (the pipeline commits the batch with the run's
   // counters and checkpoint), else in a transaction of its own.
@@ -76,8 +76,8 @@ export async function upsertBatch(target: DatabaseTarget, records: readonly Tran
   await loading.catch((error: unknown) => {
     if (error instanceof DatabaseError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new DatabaseError(`loading a batch of ${records.length} records failed: ${message}`, {
-      input: records.map((record) => record.pmid),
+    throw new DatabaseError(`loading a batch of ${rows.length} records failed: ${message}`, {
+      input: rows.map((row) => row.pmid),
       cause: error,
     });
   });
@@ -86,38 +86,13 @@ export async function upsertBatch(target: DatabaseTarget, records: readonly Tran
 }
 
 /** Duplicates inside a batch: the last one is the newest fetch, so it wins. */
-function lastOfEachPmid(records: readonly TransformedRecord[]): TransformedRecord[] {
-  const byPmid = new Map<number, TransformedRecord>();
-  for (const record of records) {
-    byPmid.delete(record.pmid);
-    byPmid.set(record.pmid, record);
+function lastOfEachPmid(rows: readonly UpsertRow[]): UpsertRow[] {
+  const byPmid = new Map<number, UpsertRow>();
+  for (const row of rows) {
+    byPmid.delete(row.pmid);
+    byPmid.set(row.pmid, row);
   }
   return [...byPmid.values()];
-}
-
-const PMC_CATALOGUE_ID = /^pubmed-(\d+)$/;
-const YEAR = /^(\d{4})/;
-
-/** The catalogue_record row of a record, with the typed columns analysts filter on. */
-function toUpsertRow(record: TransformedRecord): UpsertRow {
-  const year = YEAR.exec(record.record.publishDate[0] ?? '')?.[1];
-  const pmcNumber = PMC_CATALOGUE_ID.exec(record.catalogueId)?.[1];
-  return {
-    pmid: record.pmid,
-    catalogue_id: record.catalogueId,
-    content_hash: record.contentHash,
-    record_json: JSON.stringify(record.record),
-    derived_json: JSON.stringify(record.derived),
-    title: record.record.title,
-    journal: record.derived.container_title ?? null,
-    publish_year: year === undefined ? null : Number(year),
-    doi: record.derived.doi_str_mv?.[0] ?? null,
-    pmcid: pmcNumber === undefined ? null : `PMC${pmcNumber}`,
-    facets: record.facets,
-    pubmed_xml: record.sourceXml,
-    pmc_article_xml: record.pmcArticleXml ?? null,
-    pmc_summary_xml: record.pmcSummaryXml ?? null,
-  };
 }
 
 function countOutcomes(outcomes: Map<number, UpsertOutcome>): Record<UpsertOutcome, number> {

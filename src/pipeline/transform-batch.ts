@@ -1,10 +1,10 @@
 /**
- * Transforms one fetched batch. A record whose XML does not parse fails alone (it is reported
- * as failed with the reason); the rest of the batch goes on.
+ * Transforms one fetched batch into the rows the load stage sends. A record whose XML does not
+ * parse fails alone (it is reported as failed with the reason); the rest of the batch goes on.
  */
 import type { FailedPmid, PmcRecordXml, PubmedRecordXml } from '../extract/types.js';
+import { toUpsertRow, type UpsertRow } from '../load/upsert-row.js';
 import { transformPubmedRecord } from '../transform/index.js';
-import type { TransformedRecord } from '../transform/types.js';
 
 export interface TransformJob {
   records: PubmedRecordXml[];
@@ -13,17 +13,17 @@ export interface TransformJob {
 }
 
 export interface TransformOutcome {
-  transformed: TransformedRecord[];
+  rows: UpsertRow[];
   failed: FailedPmid[];
 }
 
 export function transformBatch(job: TransformJob): TransformOutcome {
   const pmcById = new Map(job.pmc);
-  const outcome: TransformOutcome = { transformed: [], failed: [] };
+  const outcome: TransformOutcome = { rows: [], failed: [] };
   for (const record of job.records) {
     const pmc = record.pmcid === undefined ? undefined : pmcById.get(record.pmcid);
     try {
-      outcome.transformed.push(transformPubmedRecord(record, pmc));
+      outcome.rows.push(toUpsertRow(transformPubmedRecord(record, pmc)));
     } catch (error) {
       outcome.failed.push({ pmid: record.pmid, reason: `transform: ${(error as Error).message}` });
     }

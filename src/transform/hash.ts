@@ -15,10 +15,18 @@ function sortKeys(_key: string, value: unknown): unknown {
   return sorted;
 }
 
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, sortKeys);
 }
 
 export function contentHash(record: CatalogueRecord, derived: DerivedFields): string {
-  return createHash('sha256').update(canonicalJson({ record, derived })).digest('hex');
+  return contentHashOfJson(canonicalJson(record), canonicalJson(derived));
+}
+
+/**
+ * The same hash from the canonical JSON of each part, which the transform keeps for the load:
+ * the text is exactly canonicalJson({ record, derived }), whose keys sort `derived` first.
+ */
+export function contentHashOfJson(recordJson: string, derivedJson: string): string {
+  return createHash('sha256').update(`{"derived":${derivedJson},"record":${recordJson}}`).digest('hex');
 }

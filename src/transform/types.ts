@@ -61,6 +61,9 @@ export interface TransformedRecord {
   record: CatalogueRecord;
   derived: DerivedFields;
   facets: FacetRow[];
+  /** `record` and `derived` as canonical JSON (hash.ts): the text hashed, and stored as jsonb. */
+  recordJson: string;
+  derivedJson: string;
   /** sha256 (hex) over canonical JSON of `{ record, derived }`: what the load stage compares. */
   contentHash: string;
   /** The PubMed record's XML exactly as fetched. */

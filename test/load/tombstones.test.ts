@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { markDeleted, recordMissing } from '../../src/load/tombstones.js';
-import { upsertBatch } from '../../src/load/upsert.js';
 import { backends, type TestDatabase } from '../support/databases.js';
-import { makeRecord } from '../support/records.js';
+import { makeRecord, upsertRecords } from '../support/records.js';
 
 describe.each(backends)('tombstones on $name', (backend) => {
   // One database for the file; every test uses its own PMIDs.
@@ -30,7 +29,7 @@ describe.each(backends)('tombstones on $name', (backend) => {
 
   it('tombstones a record with a delete version that keeps its last record and the reason', async () => {
     const record = makeRecord(10, { pmc: 5000010 });
-    await upsertBatch(database, [record], runId);
+    await upsertRecords(database, [record], runId);
     const deleteRun = await startRun();
 
     const result = await markDeleted(database.db, [10], deleteRun, 'delete-citation');
@@ -43,7 +42,7 @@ describe.each(backends)('tombstones on $name', (backend) => {
   });
 
   it('counts PMIDs never loaded and writes nothing for those already deleted', async () => {
-    await upsertBatch(database, [makeRecord(20)], runId);
+    await upsertRecords(database, [makeRecord(20)], runId);
     await markDeleted(database.db, [20], runId, 'delete-citation');
 
     const result = await markDeleted(database.db, [20, 21, 22, 21], runId, 'delete-citation');
@@ -54,7 +53,7 @@ describe.each(backends)('tombstones on $name', (backend) => {
   });
 
   it('asks to tombstone a known record only on its second miss in a row, counting a run once', async () => {
-    await upsertBatch(database, [makeRecord(30)], runId);
+    await upsertRecords(database, [makeRecord(30)], runId);
 
     expect(await recordMissing(database.db, [30, 31], runId)).toEqual([]);
     expect(await recordMissing(database.db, [30], runId)).toEqual([]);
@@ -66,10 +65,10 @@ describe.each(backends)('tombstones on $name', (backend) => {
   });
 
   it('counts misses as consecutive across runs that did not ask for the PMID, until a fetch succeeds', async () => {
-    await upsertBatch(database, [makeRecord(40)], runId);
+    await upsertRecords(database, [makeRecord(40)], runId);
     await recordMissing(database.db, [40], runId);
     await startRun(); // a run that did not ask for PMID 40
-    await upsertBatch(database, [makeRecord(40)], await startRun()); // fetched again: the count starts over
+    await upsertRecords(database, [makeRecord(40)], await startRun()); // fetched again: the count starts over
     expect(await missRow(40)).toMatchObject({ miss_count: 1, consecutive_misses: 0 });
 
     expect(await recordMissing(database.db, [40], await startRun())).toEqual([]);
@@ -78,7 +77,7 @@ describe.each(backends)('tombstones on $name', (backend) => {
   });
 
   it('does not ask again for a record already tombstoned', async () => {
-    await upsertBatch(database, [makeRecord(50)], runId);
+    await upsertRecords(database, [makeRecord(50)], runId);
     await recordMissing(database.db, [50], runId);
     const second = await recordMissing(database.db, [50], await startRun());
     await markDeleted(database.db, second, runId, 'missing');

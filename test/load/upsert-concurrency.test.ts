@@ -6,9 +6,8 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/load/schema.js';
 import { markDeleted } from '../../src/load/tombstones.js';
-import { upsertBatch } from '../../src/load/upsert.js';
 import { postgresBackend, type TestDatabase } from '../support/databases.js';
-import { makeRecord } from '../support/records.js';
+import { makeRecord, upsertRecords } from '../support/records.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -38,13 +37,13 @@ describe.runIf(postgresBackend !== undefined)('concurrent loaders on postgres', 
 
   it('end with one version per real change when their batches overlap', async () => {
     const runId = await startRun(database.db);
-    await upsertBatch(database, range(1, 200).map((pmid) => makeRecord(pmid)), runId);
+    await upsertRecords(database, range(1, 200).map((pmid) => makeRecord(pmid)), runId);
 
     // Both loaders bring the same revision 1 of PMIDs 101–300: a real change of 101–200, new
     // records 201–300. Each loader also has PMIDs of its own (1–100 unchanged, 301–400 new).
     const loaderA = range(1, 300).map((pmid) => makeRecord(pmid, { revision: pmid > 100 ? 1 : 0 }));
     const loaderB = range(101, 400).map((pmid) => makeRecord(pmid, { revision: pmid <= 300 ? 1 : 0 }));
-    const [a, b] = await Promise.all([upsertBatch(database, loaderA, runId), upsertBatch(database, loaderB, runId)]);
+    const [a, b] = await Promise.all([upsertRecords(database, loaderA, runId), upsertRecords(database, loaderB, runId)]);
 
     expect(a.counts.updated + b.counts.updated).toBe(100);
     expect(a.counts.inserted + b.counts.inserted).toBe(200);
@@ -56,12 +55,12 @@ describe.runIf(postgresBackend !== undefined)('concurrent loaders on postgres', 
 
   it('re-reads a record that another loader changed while it waited, and records its change against that version', async () => {
     const runId = await startRun(database.db);
-    await upsertBatch(database, [makeRecord(1000)], runId);
+    await upsertRecords(database, [makeRecord(1000)], runId);
 
     // Another session tombstones the record and holds its lock; the loader's snapshot still
     // sees version 1 when it reaches the row.
     const other = await inOpenTransaction(database.db, (trx) => markDeleted(trx, [1000], runId, 'missing').then(() => undefined));
-    const loading = upsertBatch(database, [makeRecord(1000, { revision: 1 })], runId);
+    const loading = upsertRecords(database, [makeRecord(1000, { revision: 1 })], runId);
     await untilALoaderWaits(database.db);
     await other.commit();
     const result = await loading;
@@ -79,7 +78,7 @@ describe.runIf(postgresBackend !== undefined)('concurrent loaders on postgres', 
   it('turns its insert into an update when another loader inserted the same new PMID meanwhile', async () => {
     const runId = await startRun(database.db);
     const other = await inOpenTransaction(database.db, (trx) => insertUncommitted(trx, 2000, runId));
-    const loading = upsertBatch(database, [makeRecord(2000, { revision: 1 })], runId);
+    const loading = upsertRecords(database, [makeRecord(2000, { revision: 1 })], runId);
     await untilALoaderWaits(database.db);
     await other.commit();
 

@@ -1,10 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatabaseError } from '../../src/errors.js';
-import { upsertBatch } from '../../src/load/upsert.js';
 import { markDeleted } from '../../src/load/tombstones.js';
 import { backends, type TestDatabase } from '../support/databases.js';
-import { makeRecord } from '../support/records.js';
+import { makeRecord, upsertRecords } from '../support/records.js';
 
 async function startRun(database: TestDatabase): Promise<number> {
   const run = await database.db
@@ -61,7 +60,7 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
 
   it('inserts a new PMID as version 1 with its history row, facets, source XML and typed columns', async () => {
     const record = makeRecord(31810187, { pmc: 6947442 });
-    const result = await upsertBatch(database, [record], runId);
+    const result = await upsertRecords(database, [record], runId);
 
     expect(result.counts).toEqual({ inserted: 1, updated: 0, unchanged: 0, restored: 0, conflict: 0 });
     expect(result.outcomes.get(31810187)).toBe('inserted');
@@ -83,12 +82,12 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
   });
 
   it('writes nothing for an unchanged record but moves its last_checked_at', async () => {
-    await upsertBatch(database, [makeRecord(100), makeRecord(200)], runId);
+    await upsertRecords(database, [makeRecord(100), makeRecord(200)], runId);
     const before = await snapshotTables(database);
     const rowBefore = await currentRow(database, 100);
     const secondRun = await startRun(database);
 
-    const result = await upsertBatch(database, [makeRecord(100)], secondRun);
+    const result = await upsertRecords(database, [makeRecord(100)], secondRun);
 
     expect(result.counts).toEqual({ inserted: 0, updated: 0, unchanged: 1, restored: 0, conflict: 0 });
     const after = await snapshotTables(database);
@@ -103,7 +102,7 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
 
   it('grows neither the catalogue table nor its indexes when a batch is loaded unchanged again and again', async () => {
     const batch = Array.from({ length: 300 }, (_, i) => makeRecord(3000 + i));
-    await upsertBatch(database, batch, runId);
+    await upsertRecords(database, batch, runId);
     const size = async () => {
       const { rows } = await sql<{ heap: string; indexes: string }>`
         SELECT pg_relation_size('catalogue_record')::text AS heap, pg_indexes_size('catalogue_record')::text AS indexes`.execute(database.db);
@@ -112,14 +111,14 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
     const before = await size();
 
     for (let reload = 0; reload < 3; reload += 1) {
-      expect((await upsertBatch(database, batch, await startRun(database))).counts.unchanged).toBe(300);
+      expect((await upsertRecords(database, batch, await startRun(database))).counts.unchanged).toBe(300);
     }
 
     expect(await size()).toEqual(before);
   });
 
   it('writes version 2 naming exactly the record and derived fields that changed', async () => {
-    await upsertBatch(database, [makeRecord(300)], runId);
+    await upsertRecords(database, [makeRecord(300)], runId);
     const changed = makeRecord(300, {
       edit: ({ record, derived }) => {
         record.title_sort = 'a corrected title';
@@ -131,7 +130,7 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
     });
     const secondRun = await startRun(database);
 
-    const result = await upsertBatch(database, [changed], secondRun);
+    const result = await upsertRecords(database, [changed], secondRun);
 
     expect(result.outcomes.get(300)).toBe('updated');
     expect(await history(database, 300)).toEqual([
@@ -148,9 +147,9 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
   });
 
   it('replaces the source XML and facets only with a new version', async () => {
-    await upsertBatch(database, [makeRecord(310)], runId);
+    await upsertRecords(database, [makeRecord(310)], runId);
     const revised = makeRecord(310, { revision: 1, edit: ({ derived }) => { derived.topic_facet = ['Humans']; } });
-    await upsertBatch(database, [revised], runId);
+    await upsertRecords(database, [revised], runId);
 
     const source = await database.db.selectFrom('record_source').select('pubmed_xml').where('pmid', '=', 310).executeTakeFirstOrThrow();
     expect(source.pubmed_xml).toBe(revised.sourceXml);
@@ -159,8 +158,8 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
   });
 
   it('tracks a new catalogue id as an update of the same PMID, keeping the old id in history', async () => {
-    await upsertBatch(database, [makeRecord(400)], runId);
-    await upsertBatch(database, [makeRecord(400, { pmc: 7000400 })], runId);
+    await upsertRecords(database, [makeRecord(400)], runId);
+    await upsertRecords(database, [makeRecord(400, { pmc: 7000400 })], runId);
 
     expect(await currentRow(database, 400)).toMatchObject({ version: 2, catalogue_id: 'pubmed-7000400', pmcid: 'PMC7000400' });
     const versions = await history(database, 400);
@@ -172,7 +171,7 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
     const first = makeRecord(500);
     const last = makeRecord(500, { revision: 2 });
 
-    const result = await upsertBatch(database, [first, makeRecord(501), last], runId);
+    const result = await upsertRecords(database, [first, makeRecord(501), last], runId);
 
     expect(result.counts).toEqual({ inserted: 2, updated: 0, unchanged: 0, restored: 0, conflict: 0 });
     expect(await currentRow(database, 500)).toMatchObject({ version: 1, content_hash: last.contentHash });
@@ -180,10 +179,10 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
 
   it('restores a tombstone that comes back, even with the content it had', async () => {
     const record = makeRecord(600);
-    await upsertBatch(database, [record], runId);
+    await upsertRecords(database, [record], runId);
     await markDeleted(database.db, [600], runId, 'delete-citation');
 
-    const result = await upsertBatch(database, [record], runId);
+    const result = await upsertRecords(database, [record], runId);
 
     expect(result.outcomes.get(600)).toBe('restored');
     expect(await currentRow(database, 600)).toMatchObject({ version: 3, status: 'active' });
@@ -195,9 +194,9 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
   });
 
   it('moves a catalogue id from one PMID to another in one batch when the holder lets go of it', async () => {
-    await upsertBatch(database, [makeRecord(700, { pmc: 9000001 })], runId);
+    await upsertRecords(database, [makeRecord(700, { pmc: 9000001 })], runId);
     // NCBI moved the PMC id: PMID 701 claims it (listed first) and PMID 700 drops it.
-    const result = await upsertBatch(database, [makeRecord(701, { pmc: 9000001 }), makeRecord(700)], runId);
+    const result = await upsertRecords(database, [makeRecord(701, { pmc: 9000001 }), makeRecord(700)], runId);
 
     expect(result.counts).toMatchObject({ inserted: 1, updated: 1, conflict: 0 });
     expect(await currentRow(database, 701)).toMatchObject({ catalogue_id: 'pubmed-9000001' });
@@ -205,9 +204,9 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
   });
 
   it('reports a catalogue id still held by another PMID as a conflict and writes nothing for it', async () => {
-    await upsertBatch(database, [makeRecord(800, { pmc: 9000002 })], runId);
+    await upsertRecords(database, [makeRecord(800, { pmc: 9000002 })], runId);
 
-    const result = await upsertBatch(database, [makeRecord(801, { pmc: 9000002 }), makeRecord(802)], runId);
+    const result = await upsertRecords(database, [makeRecord(801, { pmc: 9000002 }), makeRecord(802)], runId);
 
     expect(result.outcomes).toEqual(new Map([[801, 'conflict'], [802, 'inserted']]));
     expect(result.conflicts).toEqual(new Map([[801, 800]]));
@@ -219,7 +218,7 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
 
     await expect(
       database.db.transaction().execute(async (trx) => {
-        expect((await upsertBatch({ db: trx, backend: database.backend }, [makeRecord(950)], runId)).counts.inserted).toBe(1);
+        expect((await upsertRecords({ db: trx, backend: database.backend }, [makeRecord(950)], runId)).counts.inserted).toBe(1);
         throw new Error('the caller gives up the batch');
       }),
     ).rejects.toThrow('the caller gives up the batch');
@@ -228,12 +227,12 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
   });
 
   it('leaves every table as it was when a record in the batch violates a constraint', async () => {
-    await upsertBatch(database, [makeRecord(900), makeRecord(901)], runId);
+    await upsertRecords(database, [makeRecord(900), makeRecord(901)], runId);
     const before = await snapshotTables(database);
     const changed = makeRecord(900, { revision: 1 });
     const invalid = makeRecord(-5);
 
-    const failure = upsertBatch(database, [changed, makeRecord(902), invalid], runId);
+    const failure = upsertRecords(database, [changed, makeRecord(902), invalid], runId);
 
     await expect(failure).rejects.toThrow(DatabaseError);
     await expect(failure).rejects.toMatchObject({ input: [900, 902, -5], message: expect.stringMatching(/check constraint/) });

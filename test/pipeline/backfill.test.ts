@@ -78,7 +78,7 @@ describe.each(backends)('backfill end to end on $name', (backend) => {
       transformer: {
         transform: async (job) => {
           const outcome = await transformer.transform(job);
-          for (const record of outcome.transformed) if (record.pmid === failing) Object.assign(record, { catalogueId: null });
+          for (const row of outcome.rows) if (row.pmid === failing) Object.assign(row, { catalogue_id: null });
           return outcome;
         },
         close: () => transformer.close(),

@@ -4,7 +4,10 @@
  * XML), without going through extract or transform. Everything is a pure function of the PMID
  * and the `revision`, so the same call always builds the same record and hash.
  */
-import { createHash } from 'node:crypto';
+import type { DatabaseTarget } from '../../src/load/db.js';
+import { toUpsertRow } from '../../src/load/upsert-row.js';
+import { upsertBatch, type UpsertResult } from '../../src/load/upsert.js';
+import { canonicalJson, contentHashOfJson } from '../../src/transform/hash.js';
 import type { CatalogueRecord, DerivedFields, FacetRow, TransformedRecord } from '../../src/transform/types.js';
 
 export interface RecordOptions {
@@ -73,13 +76,17 @@ export function makeRecord(pmid: number, options: RecordOptions = {}): Transform
     publishDateSort: `${year}-12-02`,
   };
   options.edit?.({ record, derived });
+  const recordJson = canonicalJson(record);
+  const derivedJson = canonicalJson(derived);
   return {
     pmid,
     catalogueId: record.id,
     record,
     derived,
     facets: facetRows(record, derived),
-    contentHash: createHash('sha256').update(JSON.stringify({ record, derived })).digest('hex'),
+    recordJson,
+    derivedJson,
+    contentHash: contentHashOfJson(recordJson, derivedJson),
     sourceXml: sourceXml(pmid, record, derived),
   };
 }
@@ -126,4 +133,9 @@ function sourceXml(pmid: number, record: CatalogueRecord, derived: DerivedFields
     `<ArticleId IdType="pubmed">${pmid}</ArticleId><ArticleId IdType="doi">${derived.doi_str_mv?.[0]}</ArticleId></ArticleIdList>` +
     `<ReferenceList>${references}</ReferenceList></PubmedData></PubmedArticle>`
   );
+}
+
+/** Loads records as the pipeline does, each turned into the row its transform worker would send. */
+export function upsertRecords(target: DatabaseTarget, records: readonly TransformedRecord[], runId: number): Promise<UpsertResult> {
+  return upsertBatch(target, records.map(toUpsertRow), runId);
 }

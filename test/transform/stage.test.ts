@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { contentHash, deriveFields, facets, transformPubmedRecord } from '../../src/transform/index.js';
+import { canonicalJson } from '../../src/transform/hash.js';
 import { normalizeWorkKey, workKeys } from '../../src/transform/work-keys.js';
 import { parsePubmedSet } from '../../src/extract/pubmed-parser.js';
 import { fixtureText, recordChunks } from './pubmed-fixtures.js';
@@ -75,6 +77,17 @@ describe('contentHash', () => {
     const reordered = Object.fromEntries(Object.entries(record).reverse()) as typeof record;
     expect(contentHash(reordered, derived)).toBe(contentHash(record, derived));
     expect(contentHash({ ...record, title: `${record.title}!` }, derived)).not.toBe(contentHash(record, derived));
+  });
+
+  it('is sha256 of canonical JSON of { record, derived }, and the JSON kept for the load parses back to the record', () => {
+    const transformed = transformPubmedRecord({ pmid: 31810187, kind: 'article', xml: seedXml });
+    const { record, derived } = transformed;
+    // Catalogues loaded before the JSON was kept hold hashes of this text: they must stay equal.
+    const whole = createHash('sha256').update(canonicalJson({ record, derived })).digest('hex');
+    expect(transformed.contentHash).toBe(whole);
+    expect(contentHash(record, derived)).toBe(whole);
+    expect(JSON.parse(transformed.recordJson)).toEqual(record);
+    expect(JSON.parse(transformed.derivedJson)).toEqual(derived);
   });
 });
 
