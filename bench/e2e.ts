@@ -3,6 +3,9 @@
  * 2 ms per record, NCBI's start-rate limit enforced with 429s) into a scratch PostgreSQL
  * database, at 3 and at 10 requests/s. Prints records/s against the rate bound (rps × batch
  * size: no client can beat it) and the command's peak RSS at 20,000 and at 200,000 PMIDs.
+ * It also prints the CPU each party spent per record (pubcat, its PostgreSQL backends, the fake
+ * NCBI in this process) and the rate those costs allow on this machine's cores, since all three
+ * share them here.
  *
  *   node dist/bench/e2e.js [--quick]      DATABASE_URL or TEST_DATABASE_URL picks the server
  *                                         (default postgres://postgres@127.0.0.1:5432/postgres)
@@ -10,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -34,9 +37,18 @@ interface Outcome {
   inserted: number;
   peakRssMb: number;
   throttled: number;
+  cpu: CpuSeconds;
 }
 
-async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
+/** CPU seconds (user + system) spent during the backfill, by party. */
+interface CpuSeconds {
+  pubcat: number;
+  /** Undefined when the server's backends cannot be read from /proc (another host, say). */
+  postgres: number | undefined;
+  fakeNcbi: number;
+}
+
+async function withScratchDatabase<T>(work: (url: string, name: string, admin: pg.Client) => Promise<T>): Promise<T> {
   const name = `pubcat_bench_${process.pid}_${Date.now()}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
@@ -44,11 +56,50 @@ async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promis
   try {
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
-    return await work(url.toString());
+    return await work(url.toString(), name, admin);
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/** CPU seconds a process has used so far (Linux counts them in USER_HZ, 100 per second). */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Follows the CPU of the backfill's PostgreSQL backends (each connection's process) while they
+ * live: the last reading of each is what it used, give or take one sampling interval.
+ */
+function followBackends(admin: pg.Client, database: string): { stop(): Promise<number | undefined> } {
+  const used = new Map<number, number>();
+  let readable = true;
+  let reading = Promise.resolve();
+  const sample = (): void => {
+    reading = reading.then(async () => {
+      const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
+      for (const { pid } of rows) {
+        const seconds = processCpuSeconds(pid);
+        if (seconds === undefined) readable = false;
+        else used.set(pid, seconds);
+      }
+    });
+  };
+  const timer = setInterval(sample, 200);
+  return {
+    async stop() {
+      clearInterval(timer);
+      sample();
+      await reading;
+      return readable && used.size > 0 ? [...used.values()].reduce((sum, seconds) => sum + seconds, 0) : undefined;
+    },
+  };
 }
 
 /** Peak resident memory of a running process, from the kernel's high-water mark. */
@@ -66,7 +117,7 @@ async function backfill(server: FakeEutils, rps: number, count: number, workDir:
   writeFileSync(file, Array.from({ length: count }, (_, index) => FIRST_PMID + index).join('\n'));
   server.setRateLimit(rps);
   const before = server.requests.length;
-  return withScratchDatabase(async (databaseUrl) => {
+  return withScratchDatabase(async (databaseUrl, databaseName, admin) => {
     const env = {
       PATH: process.env.PATH,
       DATABASE_URL: databaseUrl,
@@ -79,19 +130,27 @@ async function backfill(server: FakeEutils, rps: number, count: number, workDir:
     // The CLI file is run as the `pubcat` command is, so its first line's node options apply.
     await runToEnd(spawn(CLI, ['migrate'], { env, stdio: 'ignore' }));
     const started = performance.now();
+    const ownCpuBefore = process.cpuUsage();
     const child = spawn(CLI, ['backfill', '--file', file, '--no-pmc', '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const backends = followBackends(admin, databaseName);
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, peakRssMb(child.pid!))), 100);
+    let pubcatCpu = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, peakRssMb(child.pid!));
+      pubcatCpu = processCpuSeconds(child.pid!) ?? pubcatCpu;
+    }, 100);
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     await runToEnd(child);
     clearInterval(sampler);
     const seconds = (performance.now() - started) / 1000;
+    const ownCpu = process.cpuUsage(ownCpuBefore);
+    const cpu = { pubcat: pubcatCpu, postgres: await backends.stop(), fakeNcbi: (ownCpu.user + ownCpu.system) / 1e6 };
     const summary = JSON.parse(stdout) as { inserted: number };
     const seen = server.requests.slice(before);
     const throttled = seen.filter((request) => request.status === 429).length;
     const fetchingSeconds = (Math.max(...seen.map((request) => request.doneAt ?? request.at)) - Math.min(...seen.map((request) => request.at))) / 1000;
-    return { pmids: count, rps, seconds, fetchingSeconds, inserted: summary.inserted, peakRssMb: peak, throttled };
+    return { pmids: count, rps, seconds, fetchingSeconds, inserted: summary.inserted, peakRssMb: peak, throttled, cpu };
   });
 }
 
@@ -112,6 +171,16 @@ function report(outcome: Outcome): void {
   );
   console.log(
     `${' '.repeat(26)}first request to last answer: ${steadyRate.toFixed(0).padStart(5)} records/s = ${(steadyRate / bound).toFixed(3)} of the bound (${outcome.fetchingSeconds.toFixed(1)} s)`,
+  );
+  const perRecordMs = (seconds: number): number => (seconds * 1000) / outcome.inserted;
+  const { pubcat, postgres, fakeNcbi } = outcome.cpu;
+  const postgresText = postgres === undefined ? 'PostgreSQL n/a' : `PostgreSQL ${perRecordMs(postgres).toFixed(2)} ms`;
+  const total = pubcat + (postgres ?? 0) + fakeNcbi;
+  const cores = availableParallelism();
+  const cpuBound = (cores * outcome.inserted) / total;
+  console.log(
+    `${' '.repeat(26)}CPU per record: pubcat ${perRecordMs(pubcat).toFixed(2)} ms, ${postgresText}, fake NCBI ${perRecordMs(fakeNcbi).toFixed(2)} ms; ` +
+      `${cores} cores allow at most ${cpuBound.toFixed(0)} records/s = ${Math.min(1, cpuBound / bound).toFixed(3)} of the bound`,
   );
 }
 
