@@ -91,6 +91,7 @@ export async function runUpsertStatement(
         AND e.catalogue_id IS DISTINCT FROM i.catalogue_id
     ),
     claims AS (
+      -- Of two records claiming one catalogue id, the first in the batch gets it.
       SELECT *, first_value(pmid) OVER (PARTITION BY catalogue_id ORDER BY position) AS first_claimant
       FROM classified WHERE op <> 'unchanged' AND id_holder IS NULL
     ),
