@@ -19,14 +19,21 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, sortKeys);
 }
 
-export function contentHash(record: CatalogueRecord, derived: DerivedFields): string {
-  return contentHashOfJson(canonicalJson(record), canonicalJson(derived));
+/** A record's and its derived fields' canonical JSON, which the load stores, and the hash over both. */
+export interface CanonicalContent {
+  recordJson: string;
+  derivedJson: string;
+  contentHash: string;
 }
 
-/**
- * The same hash from the canonical JSON of each part, which the transform keeps for the load:
- * the text is exactly canonicalJson({ record, derived }), whose keys sort `derived` first.
- */
-export function contentHashOfJson(recordJson: string, derivedJson: string): string {
-  return createHash('sha256').update(`{"derived":${derivedJson},"record":${recordJson}}`).digest('hex');
+export function canonicalContent(record: CatalogueRecord, derived: DerivedFields): CanonicalContent {
+  const recordJson = canonicalJson(record);
+  const derivedJson = canonicalJson(derived);
+  // Exactly canonicalJson({ record, derived }), whose keys sort `derived` first, built from the parts.
+  const whole = `{"derived":${derivedJson},"record":${recordJson}}`;
+  return { recordJson, derivedJson, contentHash: createHash('sha256').update(whole).digest('hex') };
+}
+
+export function contentHash(record: CatalogueRecord, derived: DerivedFields): string {
+  return canonicalContent(record, derived).contentHash;
 }

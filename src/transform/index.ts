@@ -10,7 +10,7 @@ import { articleId } from '../extract/pubmed-record.js';
 import type { PmcRecordXml, PubmedRecordXml } from '../extract/types.js';
 import { deriveFields } from './derived.js';
 import { facets } from './facets.js';
-import { canonicalJson, contentHashOfJson } from './hash.js';
+import { canonicalContent } from './hash.js';
 import { toCatalogueRecord } from './record.js';
 import type { TransformedRecord } from './types.js';
 
@@ -45,17 +45,13 @@ export function transformPubmedRecord(input: PubmedRecordXml, pmc?: PmcRecordXml
 
   const record = toCatalogueRecord(pubmed, { article, summary });
   const derived = deriveFields(pubmed);
-  const recordJson = canonicalJson(record);
-  const derivedJson = canonicalJson(derived);
   return {
     pmid: pubmed.pmid,
     catalogueId: record.id,
     record,
     derived,
     facets: facets(record, derived),
-    recordJson,
-    derivedJson,
-    contentHash: contentHashOfJson(recordJson, derivedJson),
+    ...canonicalContent(record, derived),
     sourceXml: input.xml,
     ...(pmc?.articleXml === undefined ? {} : { pmcArticleXml: pmc.articleXml }),
     ...(pmc?.summaryXml === undefined ? {} : { pmcSummaryXml: pmc.summaryXml }),

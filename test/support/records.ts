@@ -7,7 +7,7 @@
 import type { DatabaseTarget } from '../../src/load/db.js';
 import { toUpsertRow } from '../../src/load/upsert-row.js';
 import { upsertBatch, type UpsertResult } from '../../src/load/upsert.js';
-import { canonicalJson, contentHashOfJson } from '../../src/transform/hash.js';
+import { canonicalContent } from '../../src/transform/hash.js';
 import type { CatalogueRecord, DerivedFields, FacetRow, TransformedRecord } from '../../src/transform/types.js';
 
 export interface RecordOptions {
@@ -76,17 +76,13 @@ export function makeRecord(pmid: number, options: RecordOptions = {}): Transform
     publishDateSort: `${year}-12-02`,
   };
   options.edit?.({ record, derived });
-  const recordJson = canonicalJson(record);
-  const derivedJson = canonicalJson(derived);
   return {
     pmid,
     catalogueId: record.id,
     record,
     derived,
     facets: facetRows(record, derived),
-    recordJson,
-    derivedJson,
-    contentHash: contentHashOfJson(recordJson, derivedJson),
+    ...canonicalContent(record, derived),
     sourceXml: sourceXml(pmid, record, derived),
   };
 }
