@@ -5,9 +5,12 @@
  * `datetype`), bisected until each holds at most 9,999, so no hit past 10,000 is lost.
  *
  * A caller-given window (say `datetype: 'mdat'` since the last sync) is searched the same way.
+ * A query may have millions of hits: they stream out page by page, and the PMIDs already listed
+ * are remembered in a bitmap, never in a list.
  */
 import { EutilsError, InputError, XmlParseError } from '../errors.js';
 import type { EutilsClient, EutilsParams } from './eutils-client.js';
+import { PmidSet } from '../pipeline/pmid-set.js';
 import { firstElementRange, firstElementText, openRoot } from './xml-scan.js';
 
 export interface SearchPubmedOptions {
@@ -47,7 +50,7 @@ export async function* searchPubmed(client: EutilsClient, query: string, options
   }
   const datetype = options.datetype ?? 'edat';
   const given = options.mindate === undefined ? undefined : { first: parseDay(options.mindate), last: parseDay(options.maxdate as string) };
-  const seen = new Set<number>();
+  const seen = new PmidSet();
 
   async function* searchWindow(window: DayWindow | undefined): AsyncGenerator<number> {
     const base: EutilsParams = { db: 'pubmed', term: query, usehistory: 'y' };
@@ -75,11 +78,7 @@ export async function* searchPubmed(client: EutilsClient, query: string, options
 
   // Windows do not overlap, but a record modified mid-run can move between mdat windows.
   function* unseen(ids: number[]): Generator<number> {
-    for (const id of ids) {
-      if (seen.has(id)) continue;
-      seen.add(id);
-      yield id;
-    }
+    for (const id of ids) if (seen.add(id)) yield id;
   }
 
   yield* searchWindow(given);
