@@ -21,7 +21,7 @@ import { createLogger, type Logger } from './logger.js';
 
 function withConfig(action: (config: Config, logger: Logger) => Promise<void>): Promise<void> {
   const config = loadConfig();
-  return action(config, createLogger(config.logLevel));
+  return action(config, createLogger(config.logLevel, config.logFormat));
 }
 
 function positiveIntegerOption(value: string): number {

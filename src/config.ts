@@ -13,6 +13,8 @@ const MAX_BATCH_SIZE = 10_000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface Config {
   /** `postgres://…`; undefined means the embedded PGlite database in `dataDir`. */
@@ -29,6 +31,8 @@ export interface Config {
   cronRefresh: string | null;
   cronSync: string | null;
   logLevel: LogLevel;
+  /** Undefined: pretty on a terminal, JSON otherwise (the logger decides, seeing the stream). */
+  logFormat: LogFormat | undefined;
 }
 
 /** Variables whose value is never echoed back in an error. */
@@ -83,7 +87,10 @@ const environmentSchema = z.object({
   PUBCAT_BATCH_SIZE: positiveInteger(MAX_BATCH_SIZE).default(200),
   PUBCAT_CRON_REFRESH: cronExpression('0 3 * * *'),
   PUBCAT_CRON_SYNC: cronExpression('15 * * * *'),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: LOG_LEVELS.join(', ') }).default('info'),
+  LOG_LEVEL: z.string().trim().toLowerCase().default('info').pipe(z.enum(LOG_LEVELS, { error: LOG_LEVELS.join(', ') })),
+  LOG_FORMAT: optionalText.transform((value) => value?.toLowerCase()).pipe(
+    z.enum(LOG_FORMATS, { error: 'json or pretty (unset: pretty on a terminal, json otherwise)' }).optional(),
+  ),
 });
 
 /** Every variable pubcat reads, as DESIGN's configuration table lists them. */
@@ -111,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     cronRefresh: values.PUBCAT_CRON_REFRESH,
     cronSync: values.PUBCAT_CRON_SYNC,
     logLevel: values.LOG_LEVEL,
+    logFormat: values.LOG_FORMAT,
   });
 }
 

@@ -1,12 +1,26 @@
 /**
  * pino to stderr: stdout is kept for what a command prints as its result (tables, --json), so a
- * script can pipe one and still see the logs.
+ * script can pipe one and still see the logs. A person at a terminal gets short coloured lines
+ * (pino-pretty, formatting in this process: no transport worker); a log collector gets JSON.
+ * Every line goes through the stream's Terminal, which keeps it off the progress bar.
  */
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from './config.js';
+import { prettyFactory } from 'pino-pretty';
+import type { LogFormat, LogLevel } from './config.js';
+import { terminalFor, type TerminalStream } from './terminal.js';
 
 export type { Logger };
 
-export function createLogger(level: LogLevel): Logger {
-  return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false }));
+/** `format` undefined: pretty when `stream` is a terminal, JSON otherwise. */
+export function createLogger(level: LogLevel, format?: LogFormat, stream: TerminalStream = process.stderr): Logger {
+  const terminal = terminalFor(stream);
+  if ((format ?? (terminal.isTTY ? 'pretty' : 'json')) === 'json') {
+    return pino({ level, base: { pid: process.pid } }, { write: (line: string) => terminal.writeLines(line) });
+  }
+  const pretty = prettyFactory({
+    colorize: terminal.isTTY,
+    translateTime: 'SYS:HH:MM:ss',
+    singleLine: true,
+  });
+  return pino({ level, base: null }, { write: (line: string) => terminal.writeLines(pretty(line)) });
 }

@@ -83,6 +83,14 @@ describe('loadConfig', () => {
     expect(configErrorFor({ NCBI_EMAIL: 'nobody' }).message).toContain('expected an e-mail address');
   });
 
+  it('reads LOG_LEVEL and LOG_FORMAT in any case, and leaves the format to the stream when unset', () => {
+    expect(loadConfig({ LOG_LEVEL: 'INFO', LOG_FORMAT: 'Pretty' })).toMatchObject({ logLevel: 'info', logFormat: 'pretty' });
+    expect(loadConfig({ LOG_FORMAT: '' }).logFormat).toBeUndefined();
+    expect(configErrorFor({ LOG_FORMAT: 'bogus' }).message).toBe(
+      'LOG_FORMAT="bogus" is not valid: expected json or pretty (unset: pretty on a terminal, json otherwise)',
+    );
+  });
+
   it('never prints the API key, even the one it refuses', () => {
     const error = configErrorFor({ NCBI_API_KEY: 'secret key!' });
     expect(error.message).toBe('NCBI_API_KEY=(value hidden) is not valid: expected an NCBI API key (letters and digits, from your NCBI account settings)');

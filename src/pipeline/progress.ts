@@ -1,8 +1,10 @@
 /**
  * Progress of a long run: a one-line bar on stderr when it is a terminal, otherwise a pino log
- * line every few seconds (a log collector has no use for carriage returns).
+ * line every few seconds (a log collector has no use for carriage returns). The bar is drawn
+ * through the stream's Terminal, the one the logger writes through, so log lines appear above it.
  */
 import type { Logger } from '../logger.js';
+import { terminalFor, type Terminal, type TerminalStream } from '../terminal.js';
 
 export interface ProgressSnapshot {
   /** Input items handled so far (PMIDs and refused lines). */
@@ -25,8 +27,9 @@ const REDRAW_INTERVAL_MS = 100;
 const LOG_INTERVAL_MS = 10_000;
 const BAR_WIDTH = 24;
 
-export function createProgressReporter(stream: NodeJS.WriteStream, logger: Logger): ProgressReporter {
-  return stream.isTTY === true ? new TerminalBar(stream) : new PeriodicLog(logger);
+export function createProgressReporter(stream: TerminalStream, logger: Logger): ProgressReporter {
+  const terminal = terminalFor(stream);
+  return terminal.isTTY ? new TerminalBar(terminal) : new PeriodicLog(logger);
 }
 
 class Rate {
@@ -48,20 +51,18 @@ class Rate {
 class TerminalBar implements ProgressReporter {
   private readonly rate = new Rate();
   private lastDrawAt = 0;
-  private drawn = false;
 
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  constructor(private readonly terminal: Terminal) {}
 
   update(snapshot: ProgressSnapshot): void {
     const now = Date.now();
     if (now - this.lastDrawAt < REDRAW_INTERVAL_MS) return;
     this.lastDrawAt = now;
-    this.drawn = true;
-    this.stream.write(`\r${formatBar(snapshot, this.rate.perSecond(snapshot.records), this.rate.remainingSeconds(snapshot))}\x1b[K`);
+    this.terminal.drawBar(formatBar(snapshot, this.rate.perSecond(snapshot.records), this.rate.remainingSeconds(snapshot)));
   }
 
   finish(): void {
-    if (this.drawn) this.stream.write('\r\x1b[K');
+    this.terminal.clearBar();
   }
 }
 
