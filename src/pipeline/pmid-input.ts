@@ -1,11 +1,15 @@
 /**
- * Where PMIDs come from: command-line arguments, a file or stdin (one per line), and esearch
- * results. Each source is read as a stream, so the size of the input never shows in memory.
- * Every item carries its position in the whole input: the checkpoint a resumed run skips to.
+ * Where PMIDs come from: command-line arguments, a file or stdin, and esearch results. Arguments,
+ * files and stdin may hold several PMIDs a line, separated by commas and white space (see
+ * pmid-tokens.ts). Each source is read as a stream of bounded lines, so the size of the input,
+ * or of one line of it, never shows in memory. Every item carries its position in the whole
+ * input (the same input always numbers its items the same way): the checkpoint a resumed run
+ * skips to.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { MAX_LINE_BYTES, splitLines } from './line-splitter.js';
+import { countPmidCandidates, pmidCandidates } from './pmid-tokens.js';
 
 /** The largest PMID NCBI can issue (a signed 32-bit integer). */
 export const MAX_PMID = 2_147_483_647;
@@ -40,15 +44,30 @@ export interface PmidInput {
 /** The whole input as one numbered stream: arguments first, then the file, then the query. */
 export async function* readPmidInput(input: PmidInput): AsyncGenerator<PmidItem> {
   let position = 0;
-  for (const [index, text] of (input.args ?? []).entries()) {
-    yield toItem(text, ++position, `argument ${index + 1}`);
+  for (const [index, argument] of (input.args ?? []).entries()) {
+    // The shell hands over a pasted list as it was, line breaks included.
+    const lines = argument.split('\n');
+    const name = `argument ${index + 1}`;
+    for (const [lineIndex, line] of lines.entries()) {
+      for (const candidate of pmidCandidates(line)) {
+        yield toItem(candidate.text, ++position, () => `${lines.length === 1 ? name : `${name} line ${lineIndex + 1}`}, column ${candidate.column}`);
+      }
+    }
   }
   if (input.file !== undefined) {
-    const stream = input.file === '-' ? (input.stdin ?? process.stdin) : createReadStream(input.file, { encoding: 'utf8' });
+    const stream = input.file === '-' ? (input.stdin ?? process.stdin) : createReadStream(input.file);
     const name = input.file === '-' ? 'stdin' : input.file;
-    let lineNumber = 0;
-    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-      yield toItem(line, ++position, `${name} line ${++lineNumber}`);
+    for await (const lines of splitLines(stream)) {
+      for (const line of lines) {
+        if (line.kind === 'over-long') {
+          const reason = `a line of ${line.bytes} bytes, longer than the ${MAX_LINE_BYTES} a line may have`;
+          yield { kind: 'invalid', position: ++position, where: `${name} line ${line.number}`, text: `${line.start}…`, reason };
+          continue;
+        }
+        for (const candidate of pmidCandidates(line.text)) {
+          yield toItem(candidate.text, ++position, () => `${name} line ${line.number}, column ${candidate.column}`);
+        }
+      }
     }
   }
   if (input.query !== undefined) {
@@ -56,11 +75,24 @@ export async function* readPmidInput(input: PmidInput): AsyncGenerator<PmidItem>
   }
 }
 
-function toItem(text: string, position: number, where: string): PmidItem {
+/**
+ * How many items `readPmidInput` makes of a file (an over-long line is one), in one streaming
+ * pass: the progress bar's total.
+ */
+export async function countFileItems(path: string): Promise<number> {
+  let items = 0;
+  for await (const lines of splitLines(createReadStream(path))) {
+    for (const line of lines) items += line.kind === 'over-long' ? 1 : countPmidCandidates(line.text);
+  }
+  return items;
+}
+
+/** `where` is built only for a refused item: valid ones are the many. */
+function toItem(text: string, position: number, where: () => string): PmidItem {
   const parsed = parsePmid(text);
   return typeof parsed === 'number'
     ? { kind: 'pmid', pmid: parsed, position }
-    : { kind: 'invalid', position, where, text, reason: parsed.reason };
+    : { kind: 'invalid', position, where: where(), text, reason: parsed.reason };
 }
 
 /** PMIDs from a source that has no lines (stale records, esearch hits), numbered as input items. */
