@@ -12,6 +12,7 @@ import type { CatalogueDatabase } from './load/db.js';
 import { loadFetchedBatch } from './load/load-batch.js';
 import { heartbeat, recordBatchProgress, type RunCounters, type RunHandle } from './load/runs.js';
 import type { Logger } from './logger.js';
+import { InvalidInputLog } from './pipeline/invalid-input-log.js';
 import type { PmidItem } from './pipeline/pmid-input.js';
 import { PmidSet } from './pipeline/pmid-set.js';
 import type { ProgressReporter } from './pipeline/progress.js';
@@ -158,6 +159,7 @@ export async function runPipeline(
 
   try {
     const seen = new PmidSet();
+    const invalidInput = new InvalidInputLog(logger);
     let batch: Batch = { pmids: [], endPosition: resumeAfter, invalid: 0 };
     for await (const item of items) {
       if (item.position <= resumeAfter) {
@@ -166,7 +168,7 @@ export async function runPipeline(
       }
       if (context.signal?.aborted === true) break;
       if (item.kind === 'invalid') {
-        logger.warn({ where: item.where, text: item.text, reason: item.reason }, `skipped ${item.where}: ${item.reason}`);
+        invalidInput.add(item);
         batch.invalid += 1;
       } else if (seen.add(item.pmid)) {
         batch.pmids.push(item.pmid);
@@ -177,6 +179,7 @@ export async function runPipeline(
         batch = { pmids: [], endPosition: item.position, invalid: 0 };
       }
     }
+    invalidInput.finish();
     if (batch.pmids.length > 0 || batch.invalid > 0) await launch(batch);
     while (inFlight.length > 0) await loadOldest();
     while (loading.length > 0) await loading.shift()!.done;
