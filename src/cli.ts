@@ -7,6 +7,7 @@
  * exits 0; anything pubcat refuses or cannot do ends with one line on stderr and exit code 1.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { packageVersion, useOneLineErrors } from './cli-output.js';
 import { runBackfillCommand, type BackfillOptions } from './commands/backfill.js';
 import { runMigrateCommand } from './commands/migrate.js';
 import { runRefreshCommand, type RefreshCommandOptions } from './commands/refresh.js';
@@ -19,28 +20,32 @@ import { loadConfig, type Config } from './config.js';
 import { PubcatError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 
-function withConfig(action: (config: Config, logger: Logger) => Promise<void>): Promise<void> {
+function withConfig(action: (config: Config, logger: Logger) => Promise<void>, options: { ncbi?: boolean } = {}): Promise<void> {
   const config = loadConfig();
-  return action(config, createLogger(config.logLevel, config.logFormat));
+  const logger = createLogger(config.logLevel, config.logFormat);
+  // NCBI writes to that address about a client's traffic before it blocks the client.
+  if (options.ncbi === true && config.ncbiEmail === undefined) {
+    logger.warn('NCBI_EMAIL is not set: NCBI asks E-utilities clients for a contact address (set NCBI_EMAIL=you@example.org)');
+  }
+  return action(config, logger);
 }
 
 function positiveIntegerOption(value: string): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('Expected a whole number of at least 1.');
   return number;
 }
 
 function batchSizeOption(value: string): number {
   const size = Number(value);
-  if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new InvalidArgumentError('expected a whole number from 1 to 10000.');
+  if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new InvalidArgumentError('Expected a whole number from 1 to 10000.');
   return size;
 }
 
 export function buildProgram(): Command {
   const program = new Command('pubcat')
     .description('Keep a PostgreSQL catalogue of PubMed articles in sync with NCBI E-utilities.')
-    .showHelpAfterError()
-    .configureOutput({ outputError: (message, write) => write(message) });
+    .version(packageVersion(), '-V, --version', 'print the version');
 
   program
     .command('migrate')
@@ -57,7 +62,7 @@ export function buildProgram(): Command {
     .option('--no-pmc', 'skip PMC enrichment (PubMed data only)')
     .option('--json', 'print the run summary as JSON on stdout')
     .action((pmids: string[], options: BackfillOptions) =>
-      withConfig((config, logger) => runBackfillCommand(pmids, options, config, logger)),
+      withConfig((config, logger) => runBackfillCommand(pmids, options, config, logger), { ncbi: true }),
     );
 
   program
@@ -66,13 +71,13 @@ export function buildProgram(): Command {
     .option('--older-than <age>', 'only records last checked longer ago than this (30m, 12h, 7d, 2w)', '7d')
     .option('--limit <n>', 'at most this many records', positiveIntegerOption)
     .option('--json', 'print the run summary as JSON on stdout')
-    .action((options: RefreshCommandOptions) => withConfig((config, logger) => runRefreshCommand(options, config, logger)));
+    .action((options: RefreshCommandOptions) => withConfig((config, logger) => runRefreshCommand(options, config, logger), { ncbi: true }));
 
   program
     .command('sync')
     .description('run the saved searches: load the records PubMed added or modified since each one last synced')
     .option('--json', 'print the run summary as JSON on stdout')
-    .action((options: { json?: boolean }) => withConfig((config, logger) => runSyncCommand(options, config, logger)));
+    .action((options: { json?: boolean }) => withConfig((config, logger) => runSyncCommand(options, config, logger), { ncbi: true }));
 
   const search = program.command('search').description('the saved searches that sync runs');
   search
@@ -97,7 +102,7 @@ export function buildProgram(): Command {
     .description('run refresh and sync on their cron schedules until SIGTERM; safe to run as several replicas')
     // Internal: tests shorten the take-over interval; operators keep the default.
     .addOption(new Option('--stale-seconds <n>', 'heartbeat age after which a run is taken over').argParser(positiveIntegerOption).hideHelp())
-    .action((options: ScheduleOptions) => withConfig((config, logger) => runScheduleCommand(options, config, logger)));
+    .action((options: ScheduleOptions) => withConfig((config, logger) => runScheduleCommand(options, config, logger), { ncbi: true }));
 
   program
     .command('show')
@@ -118,6 +123,7 @@ export function buildProgram(): Command {
       await runStatusCommand(config, options);
     });
 
+  useOneLineErrors(program);
   return program;
 }
 

@@ -26,7 +26,7 @@ export function createEutilsClient(config: Config, logger: Logger): EutilsClient
 export async function openMigratedDatabase(config: Config, logger: Logger): Promise<CatalogueDatabase> {
   const database = await openDatabase(config);
   try {
-    const outcome = await migrate(database, undefined, (notice) => logger.warn(notice));
+    const outcome = await migrate(database, undefined, (notice) => logger.debug(notice));
     if (outcome.applied.length > 0) logger.info({ applied: outcome.applied }, 'schema migrated');
     return database;
   } catch (error) {

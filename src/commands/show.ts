@@ -5,10 +5,11 @@ import { openDatabase } from '../load/db.js';
 import { catalogueExists } from '../load/status.js';
 import type { Logger } from '../logger.js';
 import { parsePmid } from '../pipeline/pmid-input.js';
+import { plural } from '../plural.js';
 
 export async function runShowCommand(pmidText: string, options: { history?: boolean; json?: boolean }, config: Config, _logger: Logger): Promise<void> {
   const pmid = parsePmid(pmidText);
-  if (typeof pmid !== 'number') throw new InputError(`"${pmidText}" is not a PMID: ${pmid.reason}`, { input: pmidText });
+  if (typeof pmid !== 'number') throw new InputError(notAPmid(pmidText, pmid.reason), { input: pmidText });
   const database = await openDatabase(config);
   try {
     const { db } = database;
@@ -19,7 +20,9 @@ export async function runShowCommand(pmidText: string, options: { history?: bool
           .where('pmid', '=', pmid)
           .executeTakeFirst()
       : undefined;
-    if (row === undefined) throw new InputError(`PMID ${pmid} is not in the catalogue`, { input: pmid });
+    if (row === undefined) {
+      throw new InputError(`PMID ${pmid} is not in the catalogue (load it with \`pubcat backfill ${pmid}\`)`, { input: pmid });
+    }
 
     if (options.history !== true) {
       process.stdout.write(options.json === true ? `${JSON.stringify(row.record, null, 2)}\n` : formatRecord(row));
@@ -38,7 +41,7 @@ export async function runShowCommand(pmidText: string, options: { history?: bool
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
-    const lines = [`PMID ${pmid}  ${row.catalogue_id}  ${row.status}, ${history.length} version${history.length === 1 ? '' : 's'}`];
+    const lines = [`PMID ${pmid}  ${row.catalogue_id}  ${row.status}, ${plural(history.length, 'version')}`];
     for (const version of history) {
       const fields = version.changed_fields.length === 0 ? '' : `  changed: ${version.changed_fields.join(', ')}`;
       const run = version.run_id === null ? '' : `  run ${version.run_id}${version.job === null ? '' : ` (${version.job})`}`;
@@ -48,6 +51,17 @@ export async function runShowCommand(pmidText: string, options: { history?: bool
   } finally {
     await database.close();
   }
+}
+
+/**
+ * parsePmid words its reasons for a line of input ("blank line", "not a PMID (…)"); here they are
+ * said of the argument, naming it once.
+ */
+function notAPmid(text: string, reason: string): string {
+  const shown = text.trim() === '' ? '""' : text;
+  if (reason.startsWith('not a PMID')) return `${shown} is ${reason}`;
+  if (reason === 'blank line') return `${shown} is not a PMID: give the PMID to show (a positive whole number)`;
+  return `${shown} is not a PMID: ${reason}`;
 }
 
 /** The record as the catalogue's staff view shows it: `field | value |`, fields in name order. */

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { openDatabase } from '../load/db.js';
 import { STALE_HEARTBEAT_SECONDS } from '../load/runs.js';
 import { readCatalogueStatus, readJobHealth, type CatalogueStatus, type JobHealth, type RunSummary } from '../load/status.js';
+import { plural } from '../plural.js';
 
 /** A scheduled job as `pubcat status` shows it: its schedule here, its runs in the database. */
 export interface JobStatus extends JobHealth {
@@ -49,7 +50,7 @@ export function formatStatus(report: CatalogueStatus & { database: string; backe
       : `records   ${active} active, ${deleted} deleted`,
   );
   const { count, recent } = report.missingPmids;
-  lines.push(count === 0 ? 'missing   none' : `missing   ${count} PMIDs (latest: ${recent.join(', ')})`);
+  lines.push(count === 0 ? 'missing   none' : `missing   ${plural(count, 'PMID')} (latest: ${recent.join(', ')})`);
   lines.push('jobs');
   lines.push(formatTable(JOB_COLUMNS, report.jobs));
   if (report.runs.length === 0) {

@@ -22,7 +22,7 @@ describe.each(backends)('pubcat backfill on $name', (backend) => {
     database = await backend.open({ onDisk: true });
     server = await startFakeEutils({ latency: { fixedMs: 2 } });
     workDir = await mkdtemp(join(tmpdir(), 'pubcat-cli-'));
-    env = { ...database.env, EUTILS_BASE_URL: server.url, PUBCAT_MAX_RPS: '3' };
+    env = { ...database.env, EUTILS_BASE_URL: server.url, PUBCAT_MAX_RPS: '3', NCBI_EMAIL: 'pubcat-tests@example.org' };
   });
   afterEach(async () => {
     await server.close();
@@ -46,7 +46,7 @@ describe.each(backends)('pubcat backfill on $name', (backend) => {
     expect(JSON.parse(show.stdout)).toEqual(seedRecord);
     expect(history.stdout).toMatch(/^PMID 31810187 {2}pubmed-6947442 {2}active, 1 version\n {2}v1 {2}insert {3}\S+ {2}run 1 \(backfill\) {2}pubmed-6947442\n$/);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toBe('pubcat: PMID 424242 is not in the catalogue\n');
+    expect(unknown.stderr).toBe('pubcat: PMID 424242 is not in the catalogue (load it with `pubcat backfill 424242`)\n');
   });
 
   it('reports bad input lines with their line numbers, skips them and counts them', async () => {
@@ -78,7 +78,9 @@ describe.each(backends)('pubcat backfill on $name', (backend) => {
     expect(empty.stderr).toBe('pubcat: nothing to backfill: give PMIDs, --file FILE (- for stdin) or --query QUERY\n');
     const badSize = await runCli(['backfill', '1', '--batch-size', '0'], env);
     expect(badSize.code).toBe(1);
-    expect(badSize.stderr).toContain("option '--batch-size <n>' argument '0' is invalid. expected a whole number from 1 to 10000.");
+    expect(badSize.stderr).toBe(
+      "pubcat: option '--batch-size <n>' argument '0' is invalid. Expected a whole number from 1 to 10000 (see pubcat backfill --help)\n",
+    );
   });
 
   it('resumes after SIGKILL and ends with exactly the records of an uninterrupted run', async () => {

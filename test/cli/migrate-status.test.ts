@@ -20,7 +20,7 @@ describe.each(backends)('pubcat migrate and status on $name', (backend) => {
       await runCli(['migrate'], env),
     ]);
     expect(unmigratedShow.code).toBe(1);
-    expect(unmigratedShow.stderr).toBe('pubcat: PMID 31810187 is not in the catalogue\n');
+    expect(unmigratedShow.stderr).toBe('pubcat: PMID 31810187 is not in the catalogue (load it with `pubcat backfill 31810187`)\n');
     expect(first.stderr).not.toMatch(/pubcat:/);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^applied 001_catalogue\.sql, 002_analyst_views\.sql/);
