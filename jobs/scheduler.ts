@@ -72,8 +72,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
         await finishRun(db, run, 'failed', 'interrupted by shutdown; the next run resumes from its checkpoint');
         log.warn({ ...counters, seconds }, 'run released at shutdown');
       } else {
-        const final = await finishRun(db, run, 'succeeded');
-        log.info({ ...(final ?? counters), seconds }, `${job.name} run ${run.id} succeeded`);
+        const final = await finishRun(db, run, 'finished');
+        if (final?.status === 'partial') log.warn({ ...final, seconds }, `${job.name} run ${run.id} partial: ${final.error}`);
+        else log.info({ ...(final ?? counters), seconds }, `${job.name} run ${run.id} succeeded`);
       }
     } catch (error) {
       if (!lost.signal.aborted) await finishRun(db, run, 'failed', (error as Error).message).catch(() => undefined);

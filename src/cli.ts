@@ -3,31 +3,32 @@
  * The `pubcat` command. The heap cap in the first line keeps a long backfill's memory flat: left
  * to itself V8 lets the heap of an allocation-heavy process grow for gigabytes before collecting.
  * The data a run holds at once is bounded by the records in flight (see pipeline.ts).
- * Each subcommand reads the validated configuration once, does its work and
- * exits 0; anything pubcat refuses or cannot do ends with one line on stderr and exit code 1.
+ * Each subcommand reads the validated configuration once and does its work; how the process ends,
+ * and with which code, is decided in one place (process-guard.ts, exit-codes.ts).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageVersion, useOneLineErrors } from './cli-output.js';
 import { runBackfillCommand, type BackfillOptions } from './commands/backfill.js';
 import { runMigrateCommand } from './commands/migrate.js';
 import { runRefreshCommand, type RefreshCommandOptions } from './commands/refresh.js';
+import { runRestoreCommand, type RestoreCommandOptions } from './commands/restore.js';
 import { runScheduleCommand, type ScheduleOptions } from './commands/schedule.js';
 import { runSearchAddCommand, runSearchListCommand, runSearchRemoveCommand } from './commands/search.js';
 import { runShowCommand } from './commands/show.js';
 import { runStatusCommand } from './commands/status.js';
 import { runSyncCommand } from './commands/sync.js';
 import { loadConfig, type Config } from './config.js';
-import { PubcatError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { runGuarded } from './process-guard.js';
 
 function withConfig(action: (config: Config, logger: Logger) => Promise<void>, options: { ncbi?: boolean } = {}): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel, config.logFormat);
+  commandLogger = createLogger(config.logLevel, config.logFormat);
   // NCBI writes to that address about a client's traffic before it blocks the client.
   if (options.ncbi === true && config.ncbiEmail === undefined) {
-    logger.warn('NCBI_EMAIL is not set: NCBI asks E-utilities clients for a contact address (set NCBI_EMAIL=you@example.org)');
+    commandLogger.warn('NCBI_EMAIL is not set: NCBI asks E-utilities clients for a contact address (set NCBI_EMAIL=you@example.org)');
   }
-  return action(config, logger);
+  return action(config, commandLogger);
 }
 
 function positiveIntegerOption(value: string): number {
@@ -70,8 +71,16 @@ export function buildProgram(): Command {
     .description('re-fetch the records checked longest ago; tombstone PMIDs missing twice in a row')
     .option('--older-than <age>', 'only records last checked longer ago than this (30m, 12h, 7d, 2w)', '7d')
     .option('--limit <n>', 'at most this many records', positiveIntegerOption)
+    .option('--include-deleted', 're-check tombstones too: one that NCBI serves again is restored')
     .option('--json', 'print the run summary as JSON on stdout')
     .action((options: RefreshCommandOptions) => withConfig((config, logger) => runRefreshCommand(options, config, logger), { ncbi: true }));
+
+  program
+    .command('restore')
+    .description('undo the tombstones a run wrote: each record it tombstoned is active again, unless it changed since')
+    .requiredOption('--run <n>', 'the run whose tombstones to undo (pubcat status lists runs)', positiveIntegerOption)
+    .option('--json', 'print the outcome as JSON on stdout')
+    .action((options: RestoreCommandOptions) => withConfig((config, logger) => runRestoreCommand(options, config, logger)));
 
   program
     .command('sync')
@@ -127,14 +136,10 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function main(argv: string[]): Promise<void> {
-  try {
-    await buildProgram().parseAsync(argv);
-  } catch (error) {
-    const message = error instanceof PubcatError ? error.message : (error as Error).stack ?? String(error);
-    process.stderr.write(`pubcat: ${message}\n`);
-    process.exitCode = 1;
-  }
-}
+/** The command's logger, once it has one: a failure's stack goes there at debug level. */
+let commandLogger: Logger | undefined;
 
-await main(process.argv);
+runGuarded(
+  () => buildProgram().parseAsync(process.argv).then(() => undefined),
+  (error) => commandLogger?.debug({ err: error }, 'the failure in full'),
+);

@@ -3,21 +3,35 @@ import { availableParallelism } from 'node:os';
 import type { JobContext } from '../../jobs/context.js';
 import type { Config } from '../config.js';
 import { EutilsClient } from '../extract/eutils-client.js';
+import { startBudgetKey } from '../extract/start-budget.js';
 import { openDatabase, type CatalogueDatabase } from '../load/db.js';
 import { migrate } from '../load/migrate.js';
+import { DatabaseStartBudget } from '../load/start-slots.js';
 import { finishRun, RunTakenOverError, type RunCounters, type RunHandle } from '../load/runs.js';
 import type { Logger } from '../logger.js';
+import { EXIT_PARTIAL, exitCodeForSignal, exitWith } from '../exit-codes.js';
 import { batchesInFlightFor } from '../pipeline.js';
+import { describeFailure, onFatal } from '../process-guard.js';
 import { createProgressReporter } from '../pipeline/progress.js';
 import { createBatchTransformer } from '../pipeline/transform-pool.js';
 
-export function createEutilsClient(config: Config, logger: Logger): EutilsClient {
+/**
+ * The E-utilities client of one process. On PostgreSQL its request starts come from the budget
+ * every pubcat process on that database shares, so replicas and concurrent runs stay under
+ * NCBI's limit together; the embedded database is open in one process only and needs none.
+ */
+export function createEutilsClient(config: Config, logger: Logger, database: CatalogueDatabase): EutilsClient {
+  const startBudget =
+    database.backend === 'postgres' ? new DatabaseStartBudget(database.db, startBudgetKey(config.eutilsBaseUrl, config.ncbiApiKey)) : undefined;
+  if (startBudget !== undefined) logger.debug({ budget: startBudget.key }, 'NCBI request starts shared with every pubcat process on this database');
   return new EutilsClient({
     baseUrl: config.eutilsBaseUrl,
     tool: config.ncbiTool,
     ...(config.ncbiEmail === undefined ? {} : { email: config.ncbiEmail }),
     ...(config.ncbiApiKey === undefined ? {} : { apiKey: config.ncbiApiKey }),
     maxRps: config.maxRps,
+    backoff: { maxAttempts: config.ncbiAttempts },
+    ...(startBudget === undefined ? {} : { startBudget }),
     logger,
   });
 }
@@ -50,7 +64,7 @@ export function abortOnSignals(logger: Logger): { signal: AbortSignal; received:
   const onSignal = (signal: NodeJS.Signals): void => {
     if (received !== undefined) {
       logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      process.exit(exitCodeForSignal(signal));
     }
     received = signal;
     logger.warn({ signal }, 'stopping: finishing the batches in flight, then writing the checkpoint');
@@ -109,7 +123,7 @@ export interface RunResources {
  */
 export async function withRunResources<T>(config: Config, logger: Logger, work: (resources: RunResources) => Promise<T>): Promise<T> {
   const database = await openMigratedDatabase(config, logger);
-  const client = createEutilsClient(config, logger);
+  const client = createEutilsClient(config, logger, database);
   const transformer = createBatchTransformer(transformWorkerCount());
   const signals = abortOnSignals(logger);
   try {
@@ -122,7 +136,12 @@ export async function withRunResources<T>(config: Config, logger: Logger, work: 
         logger,
         progress: createProgressReporter(process.stderr, logger),
         signal: signals.signal,
-        settings: { batchSize: config.batchSize, pmc: true, batchesInFlight: batchesInFlightFor(config.maxRps, config.batchSize) },
+        settings: {
+          batchSize: config.batchSize,
+          pmc: true,
+          batchesInFlight: batchesInFlightFor(config.maxRps, config.batchSize),
+          maxMissingShare: config.maxMissingShare,
+        },
       },
     });
   } finally {
@@ -134,8 +153,11 @@ export async function withRunResources<T>(config: Config, logger: Logger, work: 
 }
 
 /**
- * Runs `work` for `run` and closes the run: succeeded, or failed with the reason (an interrupted
- * run is failed too, so that the same command resumes it). Ends with the summary line.
+ * Runs `work` for `run`, closes the run and sets the exit code:
+ * - finished: `succeeded` (exit 0), or `partial` when PMIDs failed (exit 2, with one line saying so);
+ * - interrupted by a signal: `failed` with that reason, so the same command resumes it (128 + signal);
+ * - `work` threw: `failed` with the reason, and the error goes on to the command's caller (exit 1).
+ * Ends with the summary line.
  */
 export async function completeRun(
   resources: RunResources,
@@ -145,23 +167,31 @@ export async function completeRun(
 ): Promise<void> {
   const { db } = resources.context.database;
   let counters: RunCounters;
+  const forgetFatal = onFatal((reason) => finishRun(db, run, 'failed', reason));
   try {
     counters = await work();
   } catch (error) {
-    await finishRun(db, run, 'failed', (error as Error).message).catch(() => undefined);
+    await finishRun(db, run, 'failed', describeFailure(error)).catch(() => undefined);
     throw error;
+  } finally {
+    forgetFatal();
   }
   const seconds = (Date.now() - options.startedAt) / 1000;
   const interrupted = resources.signals.received();
   if (interrupted !== undefined) {
     await finishRun(db, run, 'failed', `interrupted by ${interrupted}; run the same command again to resume`);
     printSummary(options.job, summaryObject(run.id, counters), seconds, options.json, ' (interrupted)');
-    process.exitCode = 128 + (interrupted === 'SIGINT' ? 2 : 15);
+    process.stderr.write(`pubcat: ${options.job} run ${run.id} stopped by ${interrupted} after its last loaded batch; run the same command again to resume\n`);
+    exitWith(exitCodeForSignal(interrupted));
     return;
   }
-  const final = await finishRun(db, run, 'succeeded');
+  const final = await finishRun(db, run, 'finished');
   if (final === null) {
     throw new RunTakenOverError(`run ${run.id} was taken over by another process before it finished here`, { input: run.id });
   }
   printSummary(options.job, summaryObject(run.id, final), seconds, options.json, run.resumed ? ' (resumed)' : '');
+  if (final.status === 'partial') {
+    process.stderr.write(`pubcat: ${options.job} run ${run.id} is partial: ${final.error} (their reasons are logged above); run the same command again to retry them\n`);
+    exitWith(EXIT_PARTIAL);
+  }
 }

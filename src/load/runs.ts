@@ -174,25 +174,47 @@ export async function heartbeat(db: Executor, run: Pick<RunHandle, 'id' | 'repli
   return result.numUpdatedRows > 0n;
 }
 
+/** A run as it ended: its final counters, status and, unless it succeeded, why. */
+export interface FinishedRun extends RunCounters {
+  status: RunStatus;
+  error: string | null;
+}
+
 /**
  * Ends a run this process holds, with its final counters; null when it no longer holds it
  * (another replica took it over), and then nothing is written.
+ *
+ * A `finished` run is `succeeded` when every PMID was accounted for, and `partial` when some
+ * failed or when `problem` says what else kept it from finishing cleanly. The status is decided
+ * in the same statement from the counters as committed, so it never disagrees with them.
  */
 export async function finishRun(
   db: Executor,
   run: Pick<RunHandle, 'id' | 'replica'>,
-  status: 'succeeded' | 'failed',
-  error?: string,
-): Promise<RunCounters | null> {
+  outcome: 'finished' | 'failed',
+  problem?: string,
+): Promise<FinishedRun | null> {
+  const note = problem ?? null;
   const row = await db
     .updateTable('etl_run')
-    .set({ status, finished_at: sql`now()`, heartbeat_at: sql`now()`, error: error ?? null })
+    .set({
+      status:
+        outcome === 'failed'
+          ? 'failed'
+          : sql<RunStatus>`CASE WHEN failed > 0 OR ${note}::text IS NOT NULL THEN 'partial' ELSE 'succeeded' END`,
+      finished_at: sql`now()`,
+      heartbeat_at: sql`now()`,
+      error:
+        outcome === 'failed'
+          ? note
+          : sql<string | null>`coalesce(${note}::text, CASE WHEN failed = 1 THEN '1 PMID failed' WHEN failed > 1 THEN failed || ' PMIDs failed' END)`,
+    })
     .where('id', '=', run.id)
     .where('replica', '=', run.replica)
     .where('status', '=', 'running')
     .returningAll()
     .executeTakeFirst();
-  return row === undefined ? null : pickCounters(row);
+  return row === undefined ? null : { ...pickCounters(row), status: row.status, error: row.error };
 }
 
 export function pickCounters(row: RunCounters): RunCounters {

@@ -33,7 +33,7 @@ describe.each(backends)('claiming scheduled runs on $name', (backend) => {
     expect(await claim('b:2', NEXT_TICK)).toBeNull();
     expect(await describeHolder(database.db, 'sync', NEXT_TICK)).toEqual({ reason: 'job running', runId: first!.run.id, replica: 'a:1' });
 
-    await finishRun(database.db, first!.run, 'succeeded');
+    await finishRun(database.db, first!.run, 'finished');
     expect((await claim('b:2', NEXT_TICK))?.run.replica).toBe('b:2');
     const rows = await database.db.selectFrom('etl_run').select(['scheduled_for', 'replica']).orderBy('id').execute();
     expect(rows).toEqual([
@@ -54,9 +54,9 @@ describe.each(backends)('claiming scheduled runs on $name', (backend) => {
     expect(await takeOverStaleRun(database.db, 'sync', 5, 'c:3')).toBeNull();
 
     expect(await heartbeat(database.db, run)).toBe(false);
-    expect(await finishRun(database.db, run, 'succeeded')).toBeNull();
+    expect(await finishRun(database.db, run, 'finished')).toBeNull();
     expect(await heartbeat(database.db, taken!.run)).toBe(true);
-    expect(await finishRun(database.db, taken!.run, 'succeeded')).toMatchObject({ inserted: 40 });
+    expect(await finishRun(database.db, taken!.run, 'finished')).toMatchObject({ inserted: 40 });
   });
 
   it('continues a released sync with its checkpoint and counters, but starts a refresh afresh', async () => {
@@ -79,7 +79,7 @@ describe.each(backends)('claiming scheduled runs on $name', (backend) => {
       claimManualRun(database.db, { job: 'refresh', inputKey: REFRESH_INPUT_KEY, params: {}, resumeReleased: false }, silentLogger);
     await expect(manually()).rejects.toThrow(InputError);
     await expect(manually()).rejects.toThrow(`a refresh is already running (run ${scheduled.id} on a:1); wait for it to finish`);
-    await finishRun(database.db, scheduled, 'succeeded');
+    await finishRun(database.db, scheduled, 'finished');
     const manual = await manually();
     expect(manual).toMatchObject({ job: 'refresh', scheduledFor: null, resumed: false });
     expect(await claim('b:2', NEXT_TICK, 'refresh')).toBeNull();
@@ -99,7 +99,7 @@ describe.each(backends)('claiming scheduled runs on $name', (backend) => {
 
   it('reports who holds each job: a live replica, or a run whose replica went silent', async () => {
     const refresh = (await claim('a:1', TICK, 'refresh'))!.run;
-    await finishRun(database.db, refresh, 'succeeded');
+    await finishRun(database.db, refresh, 'finished');
     const sync = (await claim('b:2', TICK))!.run;
     const [refreshHealth, syncHealth] = await readJobHealth(database.db, ['refresh', 'sync'], 5);
     expect(refreshHealth).toMatchObject({ job: 'refresh', lastRun: { id: refresh.id, status: 'succeeded', scheduledFor: TICK.toISOString() }, heldBy: null, stale: null });

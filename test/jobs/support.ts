@@ -16,7 +16,7 @@ export async function syncOnce(context: JobContext): Promise<RunCounters & { run
   });
   if (claim === null) throw new Error('a sync run is already running');
   await syncSavedSearches(claim.run, context);
-  const counters = await finishRun(context.database.db, claim.run, 'succeeded');
+  const counters = await finishRun(context.database.db, claim.run, 'finished');
   if (counters === null) throw new Error(`sync run ${claim.run.id} was taken over`);
   return { ...counters, runId: claim.run.id, resumedFrom: claim.resumedFrom };
 }
