@@ -6,6 +6,7 @@
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { DEFAULT_MAX_MISSING_SHARE } from './load/missing-guard.js';
 
 const NCBI_RPS_WITHOUT_KEY = 3;
 const NCBI_RPS_WITH_KEY = 10;
@@ -20,13 +21,18 @@ export interface Config {
   /** `postgres://…`; undefined means the embedded PGlite database in `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
+  databaseTimeouts: DatabaseTimeouts;
   eutilsBaseUrl: string;
   ncbiApiKey: string | undefined;
   ncbiEmail: string | undefined;
   ncbiTool: string;
   /** Request starts per second, never above NCBI's limit for the key situation. */
   maxRps: number;
+  /** Attempts per E-utilities call, the first included, before it is given up. */
+  ncbiAttempts: number;
   batchSize: number;
+  /** Share (0–1) of a batch's or run's PMIDs that may be missing before NCBI is taken to be failing. */
+  maxMissingShare: number;
   /** A node-cron expression, or null when the job is switched off. */
   cronRefresh: string | null;
   cronSync: string | null;
@@ -34,6 +40,19 @@ export interface Config {
   /** Undefined: pretty on a terminal, JSON otherwise (the logger decides, seeing the stream). */
   logFormat: LogFormat | undefined;
 }
+
+/** How long pubcat waits on PostgreSQL, in seconds (PUBCAT_DB_*_TIMEOUT); 0 means no limit. */
+export interface DatabaseTimeouts {
+  connectSeconds: number;
+  statementSeconds: number;
+  idleTransactionSeconds: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUTS: Readonly<DatabaseTimeouts> = Object.freeze({
+  connectSeconds: 10,
+  statementSeconds: 300,
+  idleTransactionSeconds: 60,
+});
 
 /** Variables whose value is never echoed back in an error. */
 const SECRET_VARIABLES = new Set(['NCBI_API_KEY']);
@@ -51,6 +70,29 @@ const positiveInteger = (max: number) =>
     .min(1, { error: `a whole number from 1 to ${max}` })
     .max(max, { error: `a whole number from 1 to ${max}` });
 
+/** Whole seconds; an empty value counts as unset, so it can never switch a limit off by accident. */
+const seconds = (min: number, max: number, fallback: number) => {
+  const allowed = min === 0 ? `a whole number of seconds from 0 (no limit) to ${max}` : `a whole number of seconds from ${min} to ${max}`;
+  return z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed }).default(fallback),
+  );
+};
+
+/** `0.05` or `5%`; an empty value counts as unset. */
+const missingShare = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string' || value.trim() === '') return undefined;
+    const percent = /^(\d+(?:\.\d+)?)\s*%$/.exec(value.trim());
+    return percent === null ? value : Number(percent[1]) / 100;
+  },
+  z.coerce
+    .number({ error: 'a share from 0 to 1 (0.05) or a percentage from 0% to 100% (5%)' })
+    .min(0, { error: 'a share from 0 to 1 (0.05) or a percentage from 0% to 100% (5%)' })
+    .max(1, { error: 'a share from 0 to 1 (0.05) or a percentage from 0% to 100% (5%)' })
+    .default(DEFAULT_MAX_MISSING_SHARE),
+);
+
 const cronExpression = (fallback: string) =>
   z
     .string()
@@ -66,6 +108,9 @@ const environmentSchema = z.object({
     error: 'a postgres:// or postgresql:// URL, or unset for the embedded database',
   }),
   PUBCAT_DATA_DIR: z.string().trim().min(1, { error: 'a directory path' }).default('./.pubcat'),
+  PUBCAT_DB_CONNECT_TIMEOUT: seconds(1, 3_600, DEFAULT_DATABASE_TIMEOUTS.connectSeconds),
+  PUBCAT_DB_STATEMENT_TIMEOUT: seconds(0, 86_400, DEFAULT_DATABASE_TIMEOUTS.statementSeconds),
+  PUBCAT_DB_IDLE_TX_TIMEOUT: seconds(0, 86_400, DEFAULT_DATABASE_TIMEOUTS.idleTransactionSeconds),
   EUTILS_BASE_URL: z
     .string()
     .trim()
@@ -84,7 +129,9 @@ const environmentSchema = z.object({
     .default('pubcat')
     .refine((value) => /^[A-Za-z0-9._-]+$/.test(value), { error: 'letters, digits, dot, dash or underscore' }),
   PUBCAT_MAX_RPS: optionalText,
+  PUBCAT_NCBI_ATTEMPTS: positiveInteger(20).default(6),
   PUBCAT_BATCH_SIZE: positiveInteger(MAX_BATCH_SIZE).default(200),
+  PUBCAT_MAX_MISSING_SHARE: missingShare,
   PUBCAT_CRON_REFRESH: cronExpression('0 3 * * *'),
   PUBCAT_CRON_SYNC: cronExpression('15 * * * *'),
   LOG_LEVEL: z.string().trim().toLowerCase().default('info').pipe(z.enum(LOG_LEVELS, { error: LOG_LEVELS.join(', ') })),
@@ -109,12 +156,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   return Object.freeze({
     databaseUrl: values.DATABASE_URL,
     dataDir: values.PUBCAT_DATA_DIR,
+    databaseTimeouts: Object.freeze({
+      connectSeconds: values.PUBCAT_DB_CONNECT_TIMEOUT,
+      statementSeconds: values.PUBCAT_DB_STATEMENT_TIMEOUT,
+      idleTransactionSeconds: values.PUBCAT_DB_IDLE_TX_TIMEOUT,
+    }),
     eutilsBaseUrl: values.EUTILS_BASE_URL,
     ncbiApiKey: values.NCBI_API_KEY,
     ncbiEmail: values.NCBI_EMAIL,
     ncbiTool: values.NCBI_TOOL,
     maxRps: parseMaxRps(values.PUBCAT_MAX_RPS, rpsCeiling),
+    ncbiAttempts: values.PUBCAT_NCBI_ATTEMPTS,
     batchSize: values.PUBCAT_BATCH_SIZE,
+    maxMissingShare: values.PUBCAT_MAX_MISSING_SHARE,
     cronRefresh: values.PUBCAT_CRON_REFRESH,
     cronSync: values.PUBCAT_CRON_SYNC,
     logLevel: values.LOG_LEVEL,

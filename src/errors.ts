@@ -27,3 +27,10 @@ export class XmlParseError extends PubcatError {}
 
 /** NCBI E-utilities answered with an error, or not at all, after every retry. */
 export class EutilsError extends PubcatError {}
+
+/**
+ * No attempt of a call got any HTTP answer (connection refused, DNS, no response headers): NCBI,
+ * or the way to it, is down. Going on would only mark every later PMID failed, one slow batch at
+ * a time, so the run stops here and the same command resumes it.
+ */
+export class EutilsUnreachableError extends EutilsError {}

@@ -12,8 +12,9 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { type Dispatcher, Pool } from 'undici';
-import { EutilsError } from '../errors.js';
+import { EutilsError, EutilsUnreachableError } from '../errors.js';
 import { StartRateLimiter } from './rate-limiter.js';
+import type { StartBudget } from './start-budget.js';
 import {
   type BackoffPolicy,
   DEFAULT_BACKOFF,
@@ -43,6 +44,8 @@ export interface EutilsClientOptions {
   maxRps?: number;
   /** Share of maxRps actually used (default 0.98). */
   paceFactor?: number;
+  /** Where request starts come from when other processes share NCBI's limit (default: this process's own). */
+  startBudget?: StartBudget;
   /** Keep-alive connections, i.e. the most requests in flight (default 32). */
   connections?: number;
   /** One attempt, from sending to the last body byte (default 120 s). */
@@ -79,12 +82,17 @@ export interface CallOptions {
 /** A status no retry will change (403, 404, 414, …). */
 class FinalHttpError extends Error {}
 
+/** An attempt that got no HTTP answer at all: refused, unresolvable, or no response headers in time. */
+class NoAnswerError extends TransientError {}
+
 export class EutilsClient {
   readonly stats: EutilsStats = { requests: 0, retries: 0, rateLimited: 0, failures: 0, bytes: 0 };
   readonly limiter: StartRateLimiter;
   readonly logger: Logger | undefined;
   private readonly pool: Pool;
   private readonly pathPrefix: string;
+  /** Scheme, host and port of E-utilities, for messages. */
+  private readonly origin: string;
   private readonly backoff: BackoffPolicy;
   private readonly requestTimeoutMs: number;
   private readonly deadlineMs: number;
@@ -94,13 +102,14 @@ export class EutilsClient {
   constructor(private readonly options: EutilsClientOptions) {
     const url = new URL(options.baseUrl);
     this.pathPrefix = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+    this.origin = url.origin;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
     this.deadlineMs = options.deadlineMs ?? 600_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 256 * 1024 * 1024;
     this.defaultRetryAfterMs = options.defaultRetryAfterMs ?? 2000;
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.logger = options.logger;
-    this.limiter = new StartRateLimiter(options.maxRps ?? (options.apiKey ? 10 : 3), options.paceFactor);
+    this.limiter = new StartRateLimiter(options.maxRps ?? (options.apiKey ? 10 : 3), options.paceFactor, options.startBudget);
     this.pool = new Pool(url.origin, {
       connections: options.connections ?? 32,
       pipelining: 1,
@@ -128,6 +137,7 @@ export class EutilsClient {
     const form = this.formBody(params);
     let lastError: unknown;
     let attempt = 0;
+    let answered = false;
     while (attempt < maxAttempts && !deadline.aborted) {
       attempt += 1;
       if (attempt > 1) this.stats.retries += 1;
@@ -137,9 +147,11 @@ export class EutilsClient {
         return read(await this.send(utility, form, deadline));
       } catch (error) {
         lastError = deadline.aborted ? new TransientError(`deadline of ${this.deadlineMs} ms passed`, { cause: error }) : error;
+        if (!(error instanceof NoAnswerError)) answered = true;
         if (error instanceof FinalHttpError || attempt >= maxAttempts || deadline.aborted) break;
         const retryAfterMs = error instanceof TransientError ? error.retryAfterMs : undefined;
-        if (retryAfterMs !== undefined) this.limiter.coolDown(retryAfterMs);
+        // The limiter holds this process back at once; telling the other processes may finish later.
+        if (retryAfterMs !== undefined) void this.limiter.coolDown(retryAfterMs);
         const delayMs = retryAfterMs === undefined ? backoffDelayMs(this.backoff, attempt) : 0;
         this.logger?.warn(
           { utility, attempt, delayMs: Math.round(delayMs), reason: this.reasonOf(error) },
@@ -154,6 +166,13 @@ export class EutilsClient {
     }
     this.stats.failures += 1;
     const reason = this.reasonOf(lastError);
+    if (!answered) {
+      throw new EutilsUnreachableError(
+        `cannot reach NCBI E-utilities at ${this.origin} (${attempt} attempt${attempt === 1 ? '' : 's'}, last: ${reason}); ` +
+          'check the network, or EUTILS_BASE_URL if it is set, then run the same command again to resume',
+        { input: { utility, params: this.describe(params) }, cause: lastError },
+      );
+    }
     throw new EutilsError(`${utility} failed after ${attempt} attempt(s): ${reason}`, {
       input: { utility, params: this.describe(params) },
       cause: lastError,
@@ -184,7 +203,7 @@ export class EutilsClient {
         signal,
       });
     } catch (error) {
-      throw new TransientError(`no answer: ${this.networkReason(error, signal)}`, { cause: error });
+      throw new NoAnswerError(`no answer: ${this.networkReason(error, signal)}`, { cause: error });
     }
     const { statusCode, headers } = response;
     let body: string;

@@ -11,7 +11,7 @@
  *   requested − returned is re-asked one PMID at a time before being called `missing`.
  * - With `pmc` (the default), records with a PMC id get their PMC article and summary.
  */
-import { EutilsError, InputError } from '../errors.js';
+import { EutilsError, EutilsUnreachableError, InputError } from '../errors.js';
 import { cutPubmedArticleSet, type PubmedArticleSetPieces } from './efetch-response.js';
 import type { EutilsClient } from './eutils-client.js';
 import { fetchPmc } from './pmc.js';
@@ -95,7 +95,7 @@ async function fetchBatch(client: EutilsClient, pmids: number[], streak: Failure
     streak.count = 0;
     return { pieces: [pieces], failed: [] };
   } catch (error) {
-    if (!(error instanceof EutilsError)) throw error;
+    if (!(error instanceof EutilsError) || error instanceof EutilsUnreachableError) throw error;
     streak.count += 1;
     if (pmids.length === 1 || streak.count >= OUTAGE_FAILURES) {
       const reason = pmids.length === 1 ? error.message : `${error.message} (not split further: ${streak.count} calls failed in a row)`;

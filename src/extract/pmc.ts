@@ -4,7 +4,7 @@
  * the same limiter. PMC is a bonus, not a requirement: a call that fails after its retries is
  * logged and its records stay PubMed-only; it never fails the PubMed batch.
  */
-import { EutilsError } from '../errors.js';
+import { EutilsError, EutilsUnreachableError } from '../errors.js';
 import type { EutilsClient } from './eutils-client.js';
 import { cutPmcArticleSet, cutPmcSummaries } from './pmc-response.js';
 import { chunk, runConcurrently } from './run-concurrently.js';
@@ -67,7 +67,7 @@ async function fetchPart(
     const pieces = utility === 'efetch' ? await client.efetch(params, cut) : await client.esummary(params, cut);
     return { utility, pieces };
   } catch (error) {
-    if (!(error instanceof EutilsError)) throw error;
+    if (!(error instanceof EutilsError) || error instanceof EutilsUnreachableError) throw error;
     client.logger?.warn({ utility, db: 'pmc', pmcids, reason: error.message }, 'PMC call failed; these records stay PubMed-only');
     return { utility, pieces: new Map() };
   }
