@@ -1,8 +1,12 @@
 /** Runs the built `pubcat` command as a user would, in a child process. */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const CLI_PATH = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+/** The built command, seen from test/support (vitest) or from dist/test/support (benchmarks). */
+export const CLI_PATH = ['../../dist/src/cli.js', '../../src/cli.js']
+  .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+  .find((path) => existsSync(path) && path.includes('/dist/')) as string;
 
 export interface CliResult {
   code: number | null;
