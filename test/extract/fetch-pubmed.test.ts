@@ -41,15 +41,22 @@ describe('fetchPubmed', () => {
     }
   });
 
-  it('batches the PMIDs and re-asks the ones not returned singly before calling them missing', async () => {
+  it('batches the PMIDs and re-asks the ones not returned together before calling them missing', async () => {
     const asked = [...fixtures.map((record) => record.pmid), ...UNKNOWN];
     await fetchPubmed(client, asked, { pmc: false, batchSize: 4 });
     const ids = efetchIds();
-    expect(ids.slice(0, -2).map((id) => id?.split(',').length)).toEqual([4, 4, 4, 3]);
-    expect(sorted(ids.slice(-2).map(Number))).toEqual(UNKNOWN);
+    expect(ids.slice(0, -1).map((id) => id?.split(',').length)).toEqual([4, 4, 4, 3]);
+    expect(sorted(ids[ids.length - 1]!.split(',').map(Number))).toEqual(UNKNOWN);
   });
 
-  it('counts a PMID that comes back on the single re-ask as returned', async () => {
+  it('spends one re-ask per batch of unknown PMIDs, not one per PMID', async () => {
+    const unknown = Array.from({ length: 100 }, (_, index) => 70_000_000 + index);
+    const result = await fetchPubmed(client, unknown, { pmc: false, batchSize: 200 });
+    expect(sorted(result.missing)).toEqual(unknown);
+    expect(efetchIds()).toHaveLength(2);
+  });
+
+  it('counts a PMID that comes back on the re-ask as returned', async () => {
     server.setFaults({ dropIds: { count: 1 } });
     const asked = fixtures.map((record) => record.pmid);
     const result = await fetchPubmed(client, asked, { pmc: false });
