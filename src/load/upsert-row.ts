@@ -4,6 +4,7 @@
  * Pure, so the transform workers build rows and the main thread only sends them: strings cross
  * between threads far more cheaply than the record's objects.
  */
+import { indexableText, replacementCharacters, storableXml } from '../transform/storable-text.js';
 import type { FacetRow, TransformedRecord } from '../transform/types.js';
 
 /** One record as the load statements take it: the catalogue_record columns, facets and sources. */
@@ -23,29 +24,47 @@ export interface UpsertRow {
   pubmed_xml: string;
   pmc_article_xml: string | null;
   pmc_summary_xml: string | null;
+  /**
+   * U+FFFD characters in the record's XML as fetched: each one stands for bytes that were not
+   * UTF-8 (or a character NCBI's own data had already lost). The record loads; the count is
+   * reported with its PMID.
+   */
+  replacement_characters: number;
 }
 
 const PMC_CATALOGUE_ID = /^pubmed-(\d+)$/;
 const YEAR = /^(\d{4})/;
 
-/** The catalogue_record row of a record, with the typed columns analysts filter on. */
+/**
+ * The catalogue_record row of a record, with the typed columns analysts filter on. Columns with
+ * a btree index get values cut to what an index entry holds (indexableText), and the source XML
+ * loses the NUL characters PostgreSQL cannot store (storableXml).
+ */
 export function toUpsertRow(record: TransformedRecord): UpsertRow {
   const year = YEAR.exec(record.record.publishDate[0] ?? '')?.[1];
   const pmcNumber = PMC_CATALOGUE_ID.exec(record.catalogueId)?.[1];
   return {
     pmid: record.pmid,
-    catalogue_id: record.catalogueId,
+    catalogue_id: indexableText(record.catalogueId),
     content_hash: record.contentHash,
     record_json: record.recordJson,
     derived_json: record.derivedJson,
     title: record.record.title,
-    journal: record.derived.container_title ?? null,
+    journal: nullableIndexable(record.derived.container_title),
     publish_year: year === undefined ? null : Number(year),
-    doi: record.derived.doi_str_mv?.[0] ?? null,
+    doi: nullableIndexable(record.derived.doi_str_mv?.[0]),
     pmcid: pmcNumber === undefined ? null : `PMC${pmcNumber}`,
     facets: record.facets,
-    pubmed_xml: record.sourceXml,
-    pmc_article_xml: record.pmcArticleXml ?? null,
-    pmc_summary_xml: record.pmcSummaryXml ?? null,
+    pubmed_xml: storableXml(record.sourceXml),
+    pmc_article_xml: record.pmcArticleXml === undefined ? null : storableXml(record.pmcArticleXml),
+    pmc_summary_xml: record.pmcSummaryXml === undefined ? null : storableXml(record.pmcSummaryXml),
+    replacement_characters:
+      replacementCharacters(record.sourceXml) +
+      replacementCharacters(record.pmcArticleXml ?? '') +
+      replacementCharacters(record.pmcSummaryXml ?? ''),
   };
+}
+
+function nullableIndexable(value: string | undefined): string | null {
+  return value === undefined ? null : indexableText(value);
 }

@@ -8,8 +8,10 @@
  * - `journal`: the journal's full title (articles only)
  * - `topic`: MeSH descriptors, then author keywords (`topic_facet`)
  * - `publication_type`: PubMed publication types ("Journal Article", "Review"; `genre_facet`)
- * Values are distinct within a facet.
+ * Values are distinct within a facet. Each value is cut to what a btree index entry can hold
+ * (storable-text.ts: indexableText); the record keeps the whole value.
  */
+import { indexableText } from './storable-text.js';
 import type { CatalogueRecord, DerivedFields, FacetRow } from './types.js';
 
 export function facets(record: CatalogueRecord, derived: DerivedFields): FacetRow[] {
@@ -24,6 +26,6 @@ export function facets(record: CatalogueRecord, derived: DerivedFields): FacetRo
     ['publication_type', derived.genre_facet ?? []],
   ];
   return groups.flatMap(([facet, values]) =>
-    [...new Set(values)].filter((value) => value !== '').map((value) => ({ facet, value })),
+    [...new Set(values.map(indexableText))].filter((value) => value !== '').map((value) => ({ facet, value })),
   );
 }

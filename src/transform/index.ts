@@ -12,6 +12,7 @@ import { deriveFields } from './derived.js';
 import { facets } from './facets.js';
 import { canonicalContent } from './hash.js';
 import { toCatalogueRecord } from './record.js';
+import { withStorableText } from './storable-text.js';
 import type { TransformedRecord } from './types.js';
 
 export { deriveFields } from './derived.js';
@@ -25,7 +26,9 @@ export { toCatalogueRecord, type PmcData } from './record.js';
  * InputError when the XML is not the record it is labelled as (a PMID or PMC id mismatch).
  */
 export function transformPubmedRecord(input: PubmedRecordXml, pmc?: PmcRecordXml): TransformedRecord {
-  const pubmed = parsePubmedRecord(input.xml, `PubMed record ${input.pmid}`);
+  // Cleaned as parsed (storable-text.ts), so nothing derived from the text can hold what the
+  // catalogue cannot store.
+  const pubmed = withStorableText(parsePubmedRecord(input.xml, `PubMed record ${input.pmid}`));
   if (pubmed.pmid !== input.pmid) {
     throw new InputError(`PubMed record labelled ${input.pmid} holds PMID ${pubmed.pmid}`, {
       input: input.pmid,
@@ -39,9 +42,9 @@ export function transformPubmedRecord(input: PubmedRecordXml, pmc?: PmcRecordXml
   }
   const source = `PMC ${pmc?.pmcid}`;
   const article: PmcArticle | undefined =
-    pmc?.articleXml === undefined ? undefined : parsePmcArticle(pmc.articleXml, `${source} article`);
+    pmc?.articleXml === undefined ? undefined : withStorableText(parsePmcArticle(pmc.articleXml, `${source} article`));
   const summary: PmcSummary | undefined =
-    pmc?.summaryXml === undefined ? undefined : parsePmcSummary(pmc.summaryXml, `${source} summary`);
+    pmc?.summaryXml === undefined ? undefined : withStorableText(parsePmcSummary(pmc.summaryXml, `${source} summary`));
 
   const record = toCatalogueRecord(pubmed, { article, summary });
   const derived = deriveFields(pubmed);
