@@ -18,18 +18,28 @@ export interface SavedSearch {
 
 /** The same rule as the table's CHECK, so a bad name is refused with a message, not an SQL error. */
 export const SAVED_SEARCH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A name is typed on the command line; the bound also keeps it far inside the primary key's index limit. */
+export const MAX_SAVED_SEARCH_NAME = 64;
+/** Past this a query is not something PubMed answers usefully, and the table prints it on one line. */
+export const MAX_SAVED_QUERY = 4_000;
 
 export async function addSavedSearch(db: Kysely<Database>, name: string, query: string): Promise<SavedSearch> {
-  if (!SAVED_SEARCH_NAME.test(name)) {
-    throw new InputError(`"${name}" is not a saved search name: use letters, digits, dot, dash or underscore, starting with a letter or digit`, {
-      input: name,
-    });
+  if (!SAVED_SEARCH_NAME.test(name) || name.length > MAX_SAVED_SEARCH_NAME) {
+    const shown = name.length > 40 ? `${name.slice(0, 40)}… (${name.length} characters)` : name;
+    throw new InputError(
+      `"${shown}" is not a saved search name: use up to ${MAX_SAVED_SEARCH_NAME} letters, digits, dots, dashes or underscores, starting with a letter or digit`,
+      { input: name },
+    );
   }
-  const trimmed = query.trim();
-  if (trimmed === '') throw new InputError(`saved search ${name}: the query is empty`, { input: query });
+  // PubMed reads line breaks and runs of spaces in a query as one space; so does the stored query.
+  const normalized = query.replace(/\s+/g, ' ').trim();
+  if (normalized === '') throw new InputError(`saved search ${name}: the query is empty`, { input: query });
+  if (normalized.length > MAX_SAVED_QUERY) {
+    throw new InputError(`saved search ${name}: the query has ${normalized.length} characters, more than the ${MAX_SAVED_QUERY} allowed`, { input: name });
+  }
   const row = await db
     .insertInto('saved_search')
-    .values({ name, query: trimmed })
+    .values({ name, query: normalized })
     .onConflict((conflict) => conflict.column('name').doNothing())
     .returningAll()
     .executeTakeFirst();

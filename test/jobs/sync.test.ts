@@ -40,9 +40,18 @@ describe.each(backends)('saved searches and sync on $name', (backend) => {
     await expect(addSavedSearch(database.db, 'ms-cells', 'other')).rejects.toThrow('a saved search named ms-cells already exists (query: mesenchymal[ti])');
     await expect(addSavedSearch(database.db, '-dash-first', 'x')).rejects.toThrow('"-dash-first" is not a saved search name');
     await expect(addSavedSearch(database.db, 'empty', '  ')).rejects.toThrow('saved search empty: the query is empty');
+    await expect(addSavedSearch(database.db, 'n'.repeat(3000), 'x')).rejects.toThrow(
+      `"${'n'.repeat(40)}… (3000 characters)" is not a saved search name: use up to 64 letters`,
+    );
+    await expect(addSavedSearch(database.db, 'huge', 'q '.repeat(2500))).rejects.toThrow('saved search huge: the query has 4999 characters, more than the 4000 allowed');
     await expect(removeSavedSearch(database.db, 'nope')).rejects.toThrow('no saved search named nope (known: ms-cells)');
     await removeSavedSearch(database.db, 'ms-cells');
     expect(await listSavedSearches(database.db)).toEqual([]);
+  });
+
+  it('stores a query typed over several lines as PubMed reads it, on one line', async () => {
+    const search = await addSavedSearch(database.db, 'multi', 'stem cells[ti]\n  AND\tmouse[mh]\r\n');
+    expect(search.query).toBe('stem cells[ti] AND mouse[mh]');
   });
 
   it('loads every hit first, then only what was modified since, from a day before the window end', async () => {
