@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { InputError } from '../errors.js';
 import { searchPubmed } from '../extract/esearch.js';
+import { dropFinishedSnapshots, frozenHitCount, frozenQueryHits } from '../load/query-snapshot.js';
 import { startOrResumeRun } from '../load/runs.js';
 import type { Logger } from '../logger.js';
 import { batchesInFlightFor, runPipeline } from '../pipeline.js';
@@ -43,16 +44,25 @@ export async function runBackfillCommand(pmids: string[], options: BackfillOptio
         input: options,
       });
     }
+    const { query } = options;
+    // The query's hits are frozen with the run, so that a resumed run's checkpoint counts in the same list.
     const input = readPmidInput({
       args: pmids,
       ...(options.file === undefined ? {} : { file: options.file }),
-      ...(options.query === undefined ? {} : { query: searchPubmed(context.client, options.query) }),
+      ...(query === undefined ? {} : { query: frozenQueryHits(context.database, run, () => searchPubmed(context.client, query)) }),
     });
-    const knownTotal = options.query === undefined && options.file !== '-';
+    // A fresh query run learns its hit count as esearch pages arrive; a resumed one has its list stored.
+    const queryHits = query === undefined ? 0 : await frozenHitCount(context.database.db, run.id);
+    const knownTotal = queryHits !== undefined && options.file !== '-';
     const settings = { ...context.settings, batchSize, pmc: options.pmc, batchesInFlight: batchesInFlightFor(config.maxRps, batchSize) };
     await completeRun(resources, run, { job: 'backfill', startedAt, json: options.json === true }, () =>
-      runPipeline(run, input, context, knownTotal ? { ...settings, total: pmids.length + (fileFacts?.lines ?? 0) } : settings),
+      runPipeline(run, input, context, knownTotal ? { ...settings, total: pmids.length + (fileFacts?.lines ?? 0) + queryHits } : settings),
     );
+    if (query !== undefined) {
+      await dropFinishedSnapshots(context.database.db).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not drop the query list of a finished run; the next query run drops it'),
+      );
+    }
   });
 }
 

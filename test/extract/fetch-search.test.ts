@@ -75,6 +75,21 @@ describe('searchPubmed', () => {
     expect(esearchCalls()[0]?.params).toMatchObject({ datetype: 'mdat', mindate: '2021/01/01', maxdate: '2021/01/03' });
   });
 
+  it('lists a record once when it moves to a later window while the search pages through', async () => {
+    const all = hits(12_000);
+    server.addSearch('moving', all);
+    const window = { datetype: 'mdat', mindate: '2021/01/01', maxdate: '2024/12/31' } as const;
+    const pmids: number[] = [];
+    for await (const pmid of searchPubmed(client, 'moving', window)) {
+      // Once the first hit is listed, its record is modified: its mdat now lies in the last window.
+      if (pmids.length === 0) server.addSearch('moving', all.map((hit) => (hit.pmid === pmid ? { ...hit, mdat: '2024/12/31' } : hit)));
+      pmids.push(pmid);
+    }
+    expect(pmids).toHaveLength(12_000);
+    expect(sorted(pmids)).toEqual(all.map((hit) => hit.pmid));
+    expect(esearchCalls().some((call) => call.params.maxdate === '2024/12/31' && call.params.mindate !== '2021/01/01')).toBe(true);
+  });
+
   it('refuses a malformed date before asking NCBI', async () => {
     await expect(collect(searchPubmed(client, 'x', { mindate: '2021-01-01', maxdate: '2021/01/02' }))).rejects.toThrow(/YYYY\/MM\/DD/);
     expect(server.requests).toHaveLength(0);
