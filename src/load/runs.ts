@@ -217,6 +217,38 @@ export async function finishRun(
   return row === undefined ? null : { ...pickCounters(row), status: row.status, error: row.error };
 }
 
+/**
+ * Backfill runs whose process died without a word (SIGKILL, a crash, a lost machine) stay
+ * `running` until the same command resumes them, and one of stdin input never is. A run with a
+ * stale heartbeat whose process cannot be alive is closed as failed, saying so; the same command
+ * still resumes it. Returns how many were closed.
+ */
+export async function closeDeadBackfills(db: Kysely<Database>): Promise<number> {
+  const stale = await db
+    .selectFrom('etl_run')
+    .select(['id', 'replica', 'params'])
+    .where('status', '=', 'running')
+    .where('job', '=', 'backfill')
+    .where('heartbeat_at', '<', sql<Date>`now() - make_interval(secs => ${STALE_HEARTBEAT_SECONDS})`)
+    .execute();
+  let closed = 0;
+  for (const run of stale.filter((candidate) => !replicaMayBeAlive(candidate.replica) || !sameHost(candidate.replica))) {
+    const resume = run.params.file === '-' ? 'input from stdin cannot be resumed' : 'run the same command again to resume';
+    const result = await db
+      .updateTable('etl_run')
+      .set({ status: 'failed', finished_at: sql`heartbeat_at`, error: `its process (${run.replica}) stopped without finishing; ${resume}` })
+      .where('id', '=', run.id)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    closed += Number(result.numUpdatedRows);
+  }
+  return closed;
+}
+
+function sameHost(replica: string): boolean {
+  return replica.slice(0, replica.lastIndexOf(':')) === hostname();
+}
+
 export function pickCounters(row: RunCounters): RunCounters {
   const { requested, inserted, updated, unchanged, deleted, missing, failed, invalid } = row;
   return { requested, inserted, updated, unchanged, deleted, missing, failed, invalid };

@@ -1,6 +1,6 @@
 /** What `pubcat status` reports, read in a handful of cheap queries. */
 import { sql, type Kysely } from 'kysely';
-import { pickCounters, type RunCounters } from './runs.js';
+import { closeDeadBackfills, pickCounters, type RunCounters } from './runs.js';
 import type { Database, RunJob, RunStatus } from './schema.js';
 
 export interface RunSummary extends RunCounters {
@@ -51,6 +51,7 @@ export async function readCatalogueStatus(db: Kysely<Database>): Promise<Catalog
     .orderBy('pmid')
     .limit(RECENT_MISSING)
     .execute();
+  await closeDeadBackfills(db);
   const runs = await db.selectFrom('etl_run').selectAll().orderBy('id', 'desc').limit(RECENT_RUNS).execute();
 
   const count = (status: string) => Number(byStatus.find((row) => row.status === status)?.count ?? 0);

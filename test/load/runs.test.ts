@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordBatchProgress, RunTakenOverError, startOrResumeRun, thisReplica } from '../../src/load/runs.js';
+import { sql } from 'kysely';
+import { closeDeadBackfills, recordBatchProgress, RunTakenOverError, startOrResumeRun, thisReplica } from '../../src/load/runs.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 
 describe.each(backends)('run bookkeeping on $name', (backend) => {
@@ -24,6 +25,26 @@ describe.each(backends)('run bookkeeping on $name', (backend) => {
     expect(resumed).toMatchObject({ id: 1, resumed: true, checkpoint: { position: 200 }, counters: { requested: 200, inserted: 150, unchanged: 50 } });
     const row = await database.db.selectFrom('etl_run').select(['status', 'replica']).executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'running', replica: thisReplica() });
+  });
+
+  it('closes a backfill whose process died without a word, saying whether the same command resumes it', async () => {
+    const stdinRun = await startOrResumeRun(database.db, { job: 'backfill', inputKey: 'stdin:1', params: { file: '-' }, replica: 'gone:1' });
+    const fileRun = await startOrResumeRun(database.db, { job: 'backfill', inputKey: 'file:c', params: { file: 'ids.txt' }, replica: 'gone:2' });
+    const liveRun = await startOrResumeRun(database.db, { job: 'backfill', inputKey: 'file:d', params: {}, replica: 'elsewhere:3' });
+    await database.db
+      .updateTable('etl_run')
+      .set({ heartbeat_at: sql`now() - interval '5 minutes'` })
+      .where('id', 'in', [stdinRun!.id, fileRun!.id])
+      .execute();
+
+    expect(await closeDeadBackfills(database.db)).toBe(2);
+    const rows = await database.db.selectFrom('etl_run').select(['id', 'status', 'error']).orderBy('id').execute();
+    expect(rows).toEqual([
+      { id: stdinRun!.id, status: 'failed', error: 'its process (gone:1) stopped without finishing; input from stdin cannot be resumed' },
+      { id: fileRun!.id, status: 'failed', error: 'its process (gone:2) stopped without finishing; run the same command again to resume' },
+      { id: liveRun!.id, status: 'running', error: null },
+    ]);
+    expect(await startOrResumeRun(database.db, { job: 'backfill', inputKey: 'file:c', params: {}, replica: thisReplica() })).toMatchObject({ id: fileRun!.id, resumed: true });
   });
 
   it('leaves a run alone while its process still heart-beats, and starts others beside it', async () => {
