@@ -22,5 +22,18 @@ export function createLogger(level: LogLevel, format?: LogFormat, stream: Termin
     translateTime: 'SYS:HH:MM:ss',
     singleLine: true,
   });
-  return pino({ level, base: null }, { write: (line: string) => terminal.writeLines(pretty(line)) });
+  return pino({ level, base: null }, { write: (line: string) => terminal.writeLines(pretty(withoutEchoedFields(line))) });
+}
+
+/**
+ * An entry's fields for a person: those its message does not already say. `skipped line 4: not a
+ * PMID` need not be followed by `{"where":"line 4","reason":"not a PMID"}`; JSON keeps them all.
+ */
+function withoutEchoedFields(line: string): Record<string, unknown> {
+  const entry = JSON.parse(line) as Record<string, unknown>;
+  const message = typeof entry.msg === 'string' ? entry.msg : '';
+  for (const [key, value] of Object.entries(entry)) {
+    if (key !== 'msg' && typeof value === 'string' && value !== '' && message.includes(value)) delete entry[key];
+  }
+  return entry;
 }

@@ -32,6 +32,12 @@ describe('createLogger', () => {
     expect(line.replace(ANSI, '')).toMatch(/^\[\d\d:\d\d:\d\d\] WARN: PMID 5 failed \{"pmid":5\}\n$/);
   });
 
+  it('leaves out of a pretty line the fields its message already says', () => {
+    const stream = fakeStream(false);
+    createLogger('info', 'pretty', stream).warn({ where: 'line 4', text: '12a', reason: 'not a PMID', runId: 3 }, 'skipped "12a" at line 4: not a PMID');
+    expect(stream.written[0]).toMatch(/ WARN: skipped "12a" at line 4: not a PMID \{"runId":3\}\n$/);
+  });
+
   it('follows LOG_FORMAT over the kind of stream, colouring only a terminal', () => {
     const terminal = fakeStream(true);
     createLogger('info', 'json', terminal).info('started');
