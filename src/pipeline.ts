@@ -10,6 +10,7 @@ import { fetchPubmed } from './extract/fetch-pubmed.js';
 import type { EutilsClient } from './extract/eutils-client.js';
 import type { CatalogueDatabase } from './load/db.js';
 import { loadFetchedBatch } from './load/load-batch.js';
+import { noteHeldMisses } from './load/missing-guard.js';
 import { heartbeat, recordBatchProgress, type RunCounters, type RunHandle } from './load/runs.js';
 import type { Logger } from './logger.js';
 import { InvalidInputLog } from './pipeline/invalid-input-log.js';
@@ -26,6 +27,8 @@ export interface PipelineOptions {
   batchesInFlight: number;
   /** Input size when known, for the progress bar. */
   total?: number;
+  /** Share of missing PMIDs above which NCBI is not believed (see load/missing-guard.ts; default 5 %). */
+  maxMissingShare?: number;
 }
 
 export interface PipelineContext {
@@ -112,16 +115,18 @@ export async function runPipeline(
         rows: result.rows,
         deleted: result.fetched?.deleted ?? [],
         missing: result.fetched?.missing ?? [],
-      });
+        requested: batch.pmids.length,
+      }, { maxShare: options.maxMissingShare, batchSize: options.batchSize });
       const failed = [...(result.fetched?.failed ?? []), ...result.transformFailed, ...loaded.failed];
       const batchDelta: Partial<RunCounters> = {
         ...loaded.counts,
         requested: batch.pmids.length,
-        failed: failed.length,
+        failed: failed.length + (loaded.held?.pmids.length ?? 0),
         invalid: batch.invalid,
       };
       await previous.done;
       await recordBatchProgress(trx, run, batchDelta, { position: batch.endPosition } satisfies InputCheckpoint);
+      if (loaded.held !== undefined && (await noteHeldMisses(trx, run, loaded.held.reason))) logger.warn({ runId: run.id }, loaded.held.reason);
       for (const { pmid, reason } of failed) logger.warn({ pmid, reason }, `PMID ${pmid} failed: ${reason}`);
       return batchDelta;
     });

@@ -1,13 +1,15 @@
 /**
  * Loads what one fetched batch brought back, inside the caller's transaction: the records, the
- * DeleteCitations, and the PMIDs NCBI left out (tombstoned on their second miss in a row).
+ * DeleteCitations, and the PMIDs NCBI left out (tombstoned on their second miss in a row, while
+ * NCBI looks healthy: see missing-guard.ts).
  */
 import type { Transaction } from 'kysely';
 import type { FailedPmid } from '../extract/types.js';
 import type { RunCounters } from './runs.js';
 import type { Backend } from './db.js';
 import type { Database } from './schema.js';
-import { markDeleted, recordMissing, type DeleteResult } from './tombstones.js';
+import { settleMissing, type MissingGuard } from './missing-guard.js';
+import { markDeleted } from './tombstones.js';
 import { loadIsolatingRefused } from './refused-records.js';
 import { upsertBatch, type UpsertOutcome, type UpsertResult } from './upsert.js';
 import type { UpsertRow } from './upsert-row.js';
@@ -16,6 +18,8 @@ export interface FetchedBatch {
   rows: UpsertRow[];
   deleted: number[];
   missing: number[];
+  /** PMIDs the batch asked for: the share of missing ones is measured against it. */
+  requested: number;
 }
 
 export interface LoadedBatch {
@@ -30,23 +34,23 @@ export interface LoadedBatch {
    * them, and to be reported with their PMID, since the characters they stood for are lost.
    */
   invalidEncoding: Array<{ pmid: number; reason: string }>;
+  /** Missing records left unsettled because NCBI looked unhealthy: failed, for one reason. */
+  held?: { pmids: number[]; reason: string };
 }
-
-const NOTHING_DELETED: DeleteResult = { tombstoned: [], alreadyDeleted: 0, unknown: 0 };
 
 export async function loadFetchedBatch(
   trx: Transaction<Database>,
   backend: Backend,
   runId: number,
   batch: FetchedBatch,
+  guard: MissingGuard,
 ): Promise<LoadedBatch> {
   // A record the database refuses fails alone, and the rest of the batch loads.
   const { loaded, refused } = await loadIsolatingRefused(trx, batch.rows, (part) => upsertBatch({ db: trx, backend }, part, runId));
   const upserted = combined(loaded);
   // Most batches have no deletions and no misses: skip those statements' round trips.
-  const citationDeletes = batch.deleted.length === 0 ? NOTHING_DELETED : await markDeleted(trx, batch.deleted, runId, 'delete-citation');
-  const missingTwice = batch.missing.length === 0 ? [] : await recordMissing(trx, batch.missing, runId);
-  const missingDeletes = missingTwice.length === 0 ? NOTHING_DELETED : await markDeleted(trx, missingTwice, runId, 'missing');
+  if (batch.deleted.length > 0) await markDeleted(trx, batch.deleted, runId, 'delete-citation');
+  const misses = await settleMissing(trx, runId, batch, guard);
   const failed = [
     ...[...upserted.conflicts].map(([pmid, holder]) => ({
       pmid,
@@ -65,11 +69,15 @@ export async function loadFetchedBatch(
       inserted: upserted.counts.inserted,
       updated: upserted.counts.updated + upserted.counts.restored,
       unchanged: upserted.counts.unchanged,
-      deleted: citationDeletes.tombstoned.length + missingDeletes.tombstoned.length,
-      missing: batch.missing.length,
+      // Each PMID counts once, so the counters add up to `requested`: a DeleteCitation is
+      // `deleted` whether or not there was a record to tombstone, and a miss that tombstones or
+      // is held counts as that instead of `missing`.
+      deleted: batch.deleted.length + misses.tombstoned.length,
+      missing: batch.missing.length - misses.tombstoned.length - (misses.held?.pmids.length ?? 0),
     },
     failed,
     invalidEncoding,
+    ...(misses.held === undefined ? {} : { held: misses.held }),
   };
 }
 

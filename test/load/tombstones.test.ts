@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { markDeleted, recordMissing } from '../../src/load/tombstones.js';
+import { sql } from 'kysely';
+import { markDeleted, recordMissing, recordUnsettledMissing } from '../../src/load/tombstones.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { makeRecord, upsertRecords } from '../support/records.js';
 
@@ -14,6 +15,14 @@ describe.each(backends)('tombstones on $name', (backend) => {
       .where('pmid', '=', pmid).orderBy('version').execute();
   const status = async (pmid: number) =>
     database.db.selectFrom('catalogue_record').select(['status', 'version']).where('pmid', '=', pmid).executeTakeFirst();
+  /** Pretends the record was last checked a day ago, and returns when that was. */
+  const checkedYesterday = async (pmid: number) =>
+    (
+      await database.db.updateTable('catalogue_record').set({ last_checked_at: sql`now() - interval '1 day'` })
+        .where('pmid', '=', pmid).returning('last_checked_at').executeTakeFirstOrThrow()
+    ).last_checked_at;
+  const checkedAt = async (pmid: number) =>
+    (await database.db.selectFrom('catalogue_record').select('last_checked_at').where('pmid', '=', pmid).executeTakeFirstOrThrow()).last_checked_at;
   const missRow = (pmid: number) =>
     database.db.selectFrom('missing_pmid').select(['miss_count', 'consecutive_misses', 'last_run_id']).where('pmid', '=', pmid).executeTakeFirst();
 
@@ -84,5 +93,39 @@ describe.each(backends)('tombstones on $name', (backend) => {
 
     expect(await recordMissing(database.db, [50], await startRun())).toEqual([]);
     expect((await versions(50)).map((version) => [version.op, version.reason])).toEqual([['insert', null], ['delete', 'missing']]);
+  });
+
+  it('counts a miss as a check of the record, so the next refresh asks for it at its usual turn, not first', async () => {
+    await upsertRecords(database, [makeRecord(60)], runId);
+    const before = await checkedYesterday(60);
+
+    await recordMissing(database.db, [60], runId);
+
+    expect((await checkedAt(60)).getTime()).toBeGreaterThan(before.getTime());
+  });
+
+  it('notes an unsettled miss without touching the streak or the check time, and returns only the active records', async () => {
+    await upsertRecords(database, [makeRecord(70), makeRecord(71)], runId);
+    await markDeleted(database.db, [71], runId, 'delete-citation');
+    await recordMissing(database.db, [70], runId);
+    const before = await checkedYesterday(70);
+    const nextRun = await startRun();
+
+    expect(await recordUnsettledMissing(database.db, [70, 71, 72], nextRun)).toEqual([70]);
+
+    expect(await missRow(70)).toEqual({ miss_count: 2, consecutive_misses: 1, last_run_id: nextRun });
+    expect(await missRow(72)).toEqual({ miss_count: 1, consecutive_misses: 0, last_run_id: nextRun });
+    expect(await checkedAt(70)).toEqual(before);
+  });
+
+  it('counts a DeleteCitation of a tombstone as a check of it, writing no version', async () => {
+    await upsertRecords(database, [makeRecord(80)], runId);
+    await markDeleted(database.db, [80], runId, 'delete-citation');
+    const before = await checkedYesterday(80);
+
+    await markDeleted(database.db, [80], await startRun(), 'delete-citation');
+
+    expect((await checkedAt(80)).getTime()).toBeGreaterThan(before.getTime());
+    expect(await status(80)).toEqual({ status: 'deleted', version: 2 });
   });
 });
