@@ -1,8 +1,10 @@
 /**
  * The refresh job: re-fetch the records checked longest ago. Changed records get new versions,
  * unchanged ones only a new check time, and PMIDs that NCBI stops returning are tombstoned once
- * they are missing on two consecutive runs. A refresh needs no checkpoint to resume: every record
- * it handled is checked again, so it is no longer stale.
+ * they are missing on two consecutive runs while NCBI looks healthy (src/load/missing-guard.ts).
+ * With `includeDeleted` tombstones are asked for too, and one that NCBI serves again is restored.
+ * A refresh needs no checkpoint to resume: every record it handled is checked again, so it is no
+ * longer stale.
  */
 import { countStale, stalePmids } from '../src/load/stale.js';
 import type { RunCounters, RunHandle } from '../src/load/runs.js';
@@ -15,6 +17,8 @@ export interface RefreshOptions {
   olderThanMs: number;
   /** At most this many records per run. */
   limit?: number;
+  /** Re-check tombstones as well as active records. */
+  includeDeleted?: boolean;
 }
 
 export const DEFAULT_REFRESH_AGE_MS = 7 * 86_400_000;
@@ -23,11 +27,14 @@ export const DEFAULT_REFRESH_AGE_MS = 7 * 86_400_000;
 export const REFRESH_INPUT_KEY = 'refresh';
 
 export async function refreshCatalogue(run: RunHandle, options: RefreshOptions, context: JobContext): Promise<RunCounters> {
-  const cutoff = new Date(Date.now() - options.olderThanMs);
-  const stale = await countStale(context.database.db, cutoff);
+  const selection = { cutoff: new Date(Date.now() - options.olderThanMs), includeDeleted: options.includeDeleted === true };
+  const stale = await countStale(context.database.db, selection);
   const total = Math.min(stale, options.limit ?? stale);
-  context.logger.info({ runId: run.id, stale, total, cutoff: cutoff.toISOString() }, 'refreshing stale records');
-  return runPipeline({ ...run, checkpoint: null }, numberedPmids(stalePmids(context.database.db, cutoff, options.limit)), context, {
+  context.logger.info(
+    { runId: run.id, stale, total, cutoff: selection.cutoff.toISOString(), includeDeleted: selection.includeDeleted },
+    'refreshing stale records',
+  );
+  return runPipeline({ ...run, checkpoint: null }, numberedPmids(stalePmids(context.database.db, selection, options.limit)), context, {
     ...context.settings,
     total,
   });

@@ -1,23 +1,26 @@
-/** The records `refresh` re-fetches: active ones, checked longest ago first. */
-import type { Kysely } from 'kysely';
+/** The records `refresh` re-fetches: active ones (and tombstones, when asked), checked longest ago first. */
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Database } from './schema.js';
 
 const PAGE_SIZE = 5_000;
 
+export interface StaleSelection {
+  /** Records last checked before this. */
+  cutoff: Date;
+  /** Tombstones too, so that one NCBI serves again is restored. */
+  includeDeleted?: boolean;
+}
+
 /**
- * Streams PMIDs of active records last checked before `cutoff`, oldest first. Pages are read by
+ * Streams PMIDs of records last checked before the cutoff, oldest first. Pages are read by
  * keyset, not offset: the run moves each record it handles past the cutoff, which would make
  * offsets skip records.
  */
-export async function* stalePmids(db: Kysely<Database>, cutoff: Date, limit = Number.POSITIVE_INFINITY): AsyncGenerator<number> {
+export async function* stalePmids(db: Kysely<Database>, selection: StaleSelection, limit = Number.POSITIVE_INFINITY): AsyncGenerator<number> {
   let after: { checkedAt: Date; pmid: number } | undefined;
   let remaining = limit;
   while (remaining > 0) {
-    let query = db
-      .selectFrom('catalogue_record')
-      .select(['pmid', 'last_checked_at'])
-      .where('status', '=', 'active')
-      .where('last_checked_at', '<', cutoff);
+    let query = staleRecords(db, selection).select(['pmid', 'last_checked_at']);
     if (after !== undefined) {
       const { checkedAt, pmid } = after;
       query = query.where((eb) =>
@@ -33,12 +36,14 @@ export async function* stalePmids(db: Kysely<Database>, cutoff: Date, limit = Nu
   }
 }
 
-export async function countStale(db: Kysely<Database>, cutoff: Date): Promise<number> {
-  const row = await db
-    .selectFrom('catalogue_record')
+export async function countStale(db: Kysely<Database>, selection: StaleSelection): Promise<number> {
+  const row = await staleRecords(db, selection)
     .select((eb) => eb.fn.countAll<string>().as('count'))
-    .where('status', '=', 'active')
-    .where('last_checked_at', '<', cutoff)
     .executeTakeFirstOrThrow();
   return Number(row.count);
+}
+
+function staleRecords(db: Kysely<Database>, { cutoff, includeDeleted = false }: StaleSelection): SelectQueryBuilder<Database, 'catalogue_record', object> {
+  const records = db.selectFrom('catalogue_record').where('last_checked_at', '<', cutoff);
+  return includeDeleted ? records : records.where('status', '=', 'active');
 }
