@@ -137,7 +137,6 @@ class SnapshotWriter {
           this.chunkCommitted(full.length);
         }
       }
-      if (this.stopped) return;
       const last = pending;
       await this.inRunTransaction(async (trx) => {
         if (last.length > 0) await this.insertChunk(trx, last);
