@@ -48,10 +48,14 @@ export interface DatabaseTimeouts {
   idleTransactionSeconds: number;
 }
 
+/**
+ * A run's batch transaction sits idle while the batch before it commits (commits follow input
+ * order), for as long as that batch's statement may run: so the idle limit matches the statement one.
+ */
 export const DEFAULT_DATABASE_TIMEOUTS: Readonly<DatabaseTimeouts> = Object.freeze({
   connectSeconds: 10,
   statementSeconds: 300,
-  idleTransactionSeconds: 60,
+  idleTransactionSeconds: 300,
 });
 
 /** Variables whose value is never echoed back in an error. */

@@ -1,15 +1,16 @@
 /**
  * Opens the catalogue database: PostgreSQL through a pg Pool when DATABASE_URL is set, else the
  * embedded PGlite stored in PUBCAT_DATA_DIR. Both speak the same SQL; the few places where they
- * differ (multi-statement scripts, roles, several connections) ask `backend`.
+ * differ (multi-statement scripts, roles, several connections) ask `backend`. Every command opens
+ * its database here, so every one gets the same limit on each wait on PostgreSQL (postgres-pool.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
-import pg from 'pg';
-import { redactUrl } from '../config.js';
+import { DEFAULT_DATABASE_TIMEOUTS, redactUrl, type DatabaseTimeouts } from '../config.js';
 import { DatabaseError } from '../errors.js';
+import { createTimedPool, withoutClientStatementLimit } from './postgres-pool.js';
 import type { Database } from './schema.js';
 
 export type Backend = 'postgres' | 'pglite';
@@ -31,50 +32,35 @@ export interface CatalogueDatabase extends DatabaseTarget {
   close(): Promise<void>;
 }
 
+/** Every command passes its Config, which has all of these. */
 export interface OpenDatabaseOptions {
   databaseUrl: string | undefined;
   dataDir: string;
+  /** PostgreSQL only: the embedded database is in this process and has nothing to wait for. */
+  databaseTimeouts?: DatabaseTimeouts;
   /** pg Pool size; PGlite has a single connection whatever this says. */
   poolSize?: number;
 }
 
-const PG_INT8_OID = 20;
-
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CatalogueDatabase> {
   return options.databaseUrl === undefined
     ? openEmbedded(options.dataDir)
-    : openPostgres(options.databaseUrl, options.poolSize ?? 10);
+    : openPostgres(options.databaseUrl, options.poolSize ?? 10, options.databaseTimeouts ?? DEFAULT_DATABASE_TIMEOUTS);
 }
 
-async function openPostgres(databaseUrl: string, poolSize: number): Promise<CatalogueDatabase> {
-  const pool = new pg.Pool({
-    connectionString: databaseUrl,
-    max: poolSize,
-    application_name: 'pubcat',
-    // PMIDs and run ids are bigint columns well inside Number's exact range.
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === PG_INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
-  });
-  const location = redactUrl(databaseUrl);
-  // An idle client that loses its server must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
+async function openPostgres(databaseUrl: string, poolSize: number, timeouts: DatabaseTimeouts): Promise<CatalogueDatabase> {
+  const pool = createTimedPool(databaseUrl, poolSize, timeouts);
   try {
-    const client = await pool.connect();
-    client.release();
+    await pool.check();
   } catch (error) {
     await pool.end();
-    throw new DatabaseError(`cannot connect to PostgreSQL at ${location}: ${describe(error)}`, {
-      input: location,
-      cause: error,
-    });
+    throw error;
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     backend: 'postgres',
-    location,
+    location: redactUrl(databaseUrl),
     // With no parameters pg uses the simple query protocol, which accepts several statements.
     runScript: async (executor, script) => {
       await sql.raw(script).execute(executor);
@@ -106,6 +92,20 @@ async function openEmbedded(dataDir: string): Promise<CatalogueDatabase> {
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * A transaction whose statements have no time limit, on the server or in the client: a migration
+ * may rewrite a big table, or wait for another process's migration to finish.
+ */
+export function untimedTransaction<T>(target: DatabaseTarget, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  if (target.backend === 'pglite') return target.db.transaction().execute(work);
+  return withoutClientStatementLimit(() =>
+    target.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL statement_timeout = 0`.execute(trx);
+      return work(trx);
+    }),
+  );
 }
 
 function describe(error: unknown): string {

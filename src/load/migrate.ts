@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { DatabaseError } from '../errors.js';
-import type { CatalogueDatabase } from './db.js';
+import { untimedTransaction, type CatalogueDatabase } from './db.js';
 
 export interface Migration {
   version: number;
@@ -72,8 +72,9 @@ export async function migrate(
   onNotice: (message: string) => void = () => undefined,
 ): Promise<MigrationOutcome> {
   const pending = migrations ?? (await readMigrations());
-  const { db } = database;
-  await db.transaction().execute(async (trx) => {
+  // No statement timeout: a migration may rewrite a big table, and the advisory lock may wait for
+  // another process's long migration.
+  await untimedTransaction(database, async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
     await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
       version    integer PRIMARY KEY,
@@ -86,7 +87,7 @@ export async function migrate(
 
   const outcome: MigrationOutcome = { applied: [], skipped: [], alreadyApplied: 0 };
   for (const migration of pending) {
-    await db.transaction().execute(async (trx) => {
+    await untimedTransaction(database, async (trx) => {
       await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
       const recorded = await trx
         .selectFrom('schema_migrations')
