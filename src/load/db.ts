@@ -2,14 +2,17 @@
  * Opens the catalogue database: PostgreSQL through a pg Pool when DATABASE_URL is set, else the
  * embedded PGlite stored in PUBCAT_DATA_DIR. Both speak the same SQL; the few places where they
  * differ (multi-statement scripts, roles, several connections) ask `backend`. Every command opens
- * its database here, so every one gets the same limit on each wait on PostgreSQL (postgres-pool.ts).
+ * its database here, so every one gets the same guards: on PostgreSQL a limit on each wait
+ * (postgres-pool.ts), on disk a lock that keeps a second process out (data-dir-lock.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
-import { DEFAULT_DATABASE_TIMEOUTS, redactUrl, type DatabaseTimeouts } from '../config.js';
+import { DEFAULT_DATABASE_TIMEOUTS, redactUrl, type DatabaseTimeouts, type LogFormat, type LogLevel } from '../config.js';
 import { DatabaseError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { describeHolder, lockDataDir, type StaleLock } from './data-dir-lock.js';
 import { createTimedPool, withoutClientStatementLimit } from './postgres-pool.js';
 import type { Database } from './schema.js';
 
@@ -40,11 +43,14 @@ export interface OpenDatabaseOptions {
   databaseTimeouts?: DatabaseTimeouts;
   /** pg Pool size; PGlite has a single connection whatever this says. */
   poolSize?: number;
+  /** For the warning that a stale lock was taken over. */
+  logLevel?: LogLevel;
+  logFormat?: LogFormat | undefined;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CatalogueDatabase> {
   return options.databaseUrl === undefined
-    ? openEmbedded(options.dataDir)
+    ? openEmbedded(options)
     : openPostgres(options.databaseUrl, options.poolSize ?? 10, options.databaseTimeouts ?? DEFAULT_DATABASE_TIMEOUTS);
 }
 
@@ -69,13 +75,22 @@ async function openPostgres(databaseUrl: string, poolSize: number, timeouts: Dat
   };
 }
 
-async function openEmbedded(dataDir: string): Promise<CatalogueDatabase> {
+async function openEmbedded(options: OpenDatabaseOptions): Promise<CatalogueDatabase> {
+  const { dataDir } = options;
+  // `memory://` keeps the database in memory (tests); anything else is a directory on disk,
+  // which one process at a time may open.
+  const onDisk = !dataDir.startsWith('memory://');
+  let lock: ReturnType<typeof lockDataDir> | undefined;
   let pglite: PGlite;
   try {
-    // `memory://` keeps the database in memory (tests); anything else is a directory on disk.
-    if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
+    if (onDisk) {
+      await mkdir(dataDir, { recursive: true });
+      lock = lockDataDir(dataDir, (stale) => reportTakeOver(options, stale));
+    }
     pglite = await PGlite.create(dataDir);
   } catch (error) {
+    lock?.release();
+    if (error instanceof DatabaseError) throw error;
     throw new DatabaseError(`cannot open the embedded database in ${dataDir}: ${describe(error)}`, {
       input: dataDir,
       cause: error,
@@ -90,7 +105,13 @@ async function openEmbedded(dataDir: string): Promise<CatalogueDatabase> {
     runScript: async (_executor, script) => {
       await pglite.exec(script);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      try {
+        await db.destroy();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }
 
@@ -106,6 +127,15 @@ export function untimedTransaction<T>(target: DatabaseTarget, work: (trx: Transa
       return work(trx);
     }),
   );
+}
+
+function reportTakeOver(options: OpenDatabaseOptions, stale: StaleLock): void {
+  const logger = createLogger(options.logLevel ?? 'info', options.logFormat);
+  const why =
+    stale.holder === null
+      ? 'its lock file was unreadable'
+      : `its lock was left by ${describeHolder(stale.holder)}, which is no longer running`;
+  logger.warn({ dataDir: options.dataDir, previous: stale.holder }, `took over the embedded database in ${options.dataDir}: ${why}`);
 }
 
 function describe(error: unknown): string {
