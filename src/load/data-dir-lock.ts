@@ -178,7 +178,7 @@ function inUseError(dataDir: string, holder: LockHolder): DatabaseError {
 }
 
 /** `pubcat backfill 123 --json` → `pubcat backfill`; `pubcat search add NAME Q` → `pubcat search add`. */
-export function commandName(argv: readonly string[]): string {
+function commandName(argv: readonly string[]): string {
   const script = argv[1] === undefined ? 'node' : basename(argv[1]).replace(/\.[cm]?js$/, '');
   const program = script === 'cli' ? 'pubcat' : script;
   const words: string[] = [];
