@@ -1,87 +1,94 @@
 /**
  * NCBI limits request *starts* per second (3, or 10 with an API key), not how many requests are
- * in flight. This limiter hands out start permits in FIFO order under two rules:
+ * in flight, and does not say how it counts: assume the strictest, a sliding second. This limiter
+ * hands out start permits in FIFO order, consecutive starts at least 1000 / (maxRps × paceFactor)
+ * ms apart (340 ms at 3 requests/s). Evenly spaced starts put maxRps + 1 arrivals 1000 /
+ * paceFactor ms apart at the closest, so a request reaching the server up to 20 ms sooner or later
+ * than planned still finds room; starts let out in bursts would not.
  *
- * - window: at most maxRps starts in any window of 1000 / paceFactor ms (1020 ms by default), so
- *   the server, which counts per second, sees at most maxRps even when a request reaches it up to
- *   20 ms sooner or later than planned;
- * - spacing: starts at least half an average gap apart, so a queue of callers (after a 429 pause,
- *   say) goes out spread over the window, not as one burst.
- *
- * A start that happens late (a busy event loop) delays only the start maxRps places after it,
- * not every later one, so the rate stays at the bound. One limiter is shared by every call of a
- * client, retries included. `coolDown(ms)` holds back every waiting and future start: a 429 from
- * NCBI pauses all callers together.
+ * Each start is taken from a StartBudget: this process's own, or one shared through the database
+ * by every process of a deployment. One limiter is shared by every call of a client, retries
+ * included. `coolDown(ms)` holds back every waiting and future start, here and, through the
+ * budget, in every process sharing it: a 429 from NCBI pauses all callers together.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LocalStartBudget, type StartBudget } from './start-budget.js';
 
 /** Fraction of maxRps actually used: 2 % under the limit absorbs timing jitter. */
 export const DEFAULT_PACE_FACTOR = 0.98;
-/** Each 429 widens the window by 3 %, up to 15 % in all. */
-const WINDOW_GROWTH_PER_429 = 1.03;
-const MAX_WINDOW_GROWTH = 1.15;
+/** Each 429 widens the spacing by 3 %, up to 15 % in all. */
+const SPACING_GROWTH_PER_429 = 1.03;
+const MAX_SPACING_GROWTH = 1.15;
+
+interface Waiter {
+  grant(): void;
+  fail(error: unknown): void;
+  arrivalDelayMs: (() => number) | undefined;
+}
 
 export class StartRateLimiter {
-  /** Starts allowed per window. */
-  readonly perWindow: number;
-  windowMs: number;
-  minGapMs: number;
-  private readonly waiters: Array<{ grant: () => void; arrivalDelayMs: (() => number) | undefined }> = [];
-  /** Times of the last `perWindow` starts, oldest first. */
-  private readonly recentStarts: number[] = [];
+  /** Least time between two consecutive starts. */
+  spacingMs: number;
+  private readonly initialSpacingMs: number;
+  private readonly waiters: Waiter[] = [];
   private resumeAt = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private running = false;
 
-  private readonly initialWindowMs: number;
-
-  constructor(maxRps: number, paceFactor = DEFAULT_PACE_FACTOR) {
+  constructor(
+    maxRps: number,
+    paceFactor = DEFAULT_PACE_FACTOR,
+    private readonly budget: StartBudget = new LocalStartBudget(),
+  ) {
     if (!(maxRps > 0) || !(paceFactor > 0 && paceFactor <= 1)) {
       throw new RangeError(`rate limiter needs maxRps > 0 and 0 < paceFactor <= 1, got ${maxRps}, ${paceFactor}`);
     }
-    // A fractional rate (2.5/s) becomes whole starts over a shorter window (2 per 0.8 s).
-    this.perWindow = Math.max(1, Math.floor(maxRps));
-    this.windowMs = (1000 * this.perWindow) / maxRps / paceFactor;
-    this.minGapMs = this.windowMs / this.perWindow / 2;
-    this.initialWindowMs = this.windowMs;
+    this.spacingMs = 1000 / (maxRps * paceFactor);
+    this.initialSpacingMs = this.spacingMs;
   }
 
   /**
-   * Resolves when this caller may start one request; rejects if `signal` aborts first.
-   * `arrivalDelayMs`, asked at the moment of the grant, says how much later than usual this
-   * request will reach the server (a request that must open a connection first): the start is
-   * counted at that later time, so the starts after it keep their distance where it is measured.
+   * Resolves when this caller may start one request; rejects if `signal` aborts first, or with
+   * the budget's error if the budget cannot be asked. `arrivalDelayMs`, asked as the start is
+   * taken, says how much later than usual this request will reach the server (a request that
+   * must open a connection first): the next start keeps its distance from that later arrival.
    */
   acquire(signal?: AbortSignal, arrivalDelayMs?: () => number): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const waiter = {
+      const settle = (): void => signal?.removeEventListener('abort', onAbort);
+      const waiter: Waiter = {
         arrivalDelayMs,
         grant: () => {
-          signal?.removeEventListener('abort', onAbort);
+          settle();
           resolve();
         },
+        fail: (error) => {
+          settle();
+          reject(error);
+        },
       };
-      const onAbort = () => {
+      const onAbort = (): void => {
         const index = this.waiters.indexOf(waiter);
         if (index >= 0) this.waiters.splice(index, 1);
         reject(signal?.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
-      this.pump();
+      if (!this.running) void this.dispatch();
     });
   }
 
   /**
    * Holds back every start until `ms` from now (or later, if a longer pause is already set), and
-   * widens the window a little: a 429 means the server saw starts closer together than they left
-   * (network or scheduling jitter), so the margin was too thin. The window never grows past
-   * MAX_WINDOW_GROWTH times its first size.
+   * widens the spacing a little: a 429 means the server saw starts closer together than they left
+   * (network or scheduling jitter), so the margin was too thin. The spacing never grows past
+   * MAX_SPACING_GROWTH times its first size. Resolves once the budget has passed the pause on;
+   * if it cannot, this process holds back all the same.
    */
-  coolDown(ms: number): void {
+  coolDown(ms: number): Promise<void> {
     this.resumeAt = Math.max(this.resumeAt, Date.now() + ms);
-    this.windowMs = Math.min(this.windowMs * WINDOW_GROWTH_PER_429, this.initialWindowMs * MAX_WINDOW_GROWTH);
-    this.minGapMs = this.windowMs / this.perWindow / 2;
-    this.reschedule();
+    this.spacingMs = Math.min(this.spacingMs * SPACING_GROWTH_PER_429, this.initialSpacingMs * MAX_SPACING_GROWTH);
+    return this.budget.pause(ms).catch(() => undefined);
   }
 
   /** Callers waiting for a permit right now (for progress display). */
@@ -89,37 +96,38 @@ export class StartRateLimiter {
     return this.waiters.length;
   }
 
-  private delayUntilNextStart(now: number): number {
-    const last = this.recentStarts[this.recentStarts.length - 1] ?? Number.NEGATIVE_INFINITY;
-    const oldest = this.recentStarts.length < this.perWindow ? Number.NEGATIVE_INFINITY : (this.recentStarts[0] as number);
-    return Math.max(0, this.resumeAt - now, last + this.minGapMs - now, oldest + this.windowMs - now);
-  }
-
-  private pump(): void {
-    if (this.timer !== undefined) return;
-    while (this.waiters.length > 0) {
-      const now = Date.now();
-      const delay = this.delayUntilNextStart(now);
-      if (delay > 0) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          this.pump();
-        }, Math.ceil(delay));
-        return;
+  /** Grants the head of the queue each start the budget gives, until the queue is empty. */
+  private async dispatch(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.waiters.length > 0) {
+        const paused = this.resumeAt - Date.now();
+        if (paused > 0) {
+          await sleep(Math.ceil(paused));
+          continue;
+        }
+        const head = this.waiters[0] as Waiter;
+        const arrivalDelayMs = head.arrivalDelayMs?.() ?? 0;
+        let waitMs: number;
+        try {
+          waitMs = await this.budget.take(this.spacingMs + arrivalDelayMs);
+        } catch (error) {
+          const index = this.waiters.indexOf(head);
+          if (index >= 0) this.waiters.splice(index, 1);
+          head.fail(error);
+          continue;
+        }
+        if (waitMs > 0) {
+          await sleep(Math.ceil(waitMs));
+          continue;
+        }
+        // A start taken while this process began a cool-down is given up.
+        if (this.resumeAt > Date.now()) continue;
+        // If the head gave up meanwhile, the start goes to whoever is next.
+        this.waiters.shift()?.grant();
       }
-      const waiter = this.waiters.shift()!;
-      const last = this.recentStarts[this.recentStarts.length - 1] ?? Number.NEGATIVE_INFINITY;
-      this.recentStarts.push(Math.max(last, now + (waiter.arrivalDelayMs?.() ?? 0)));
-      if (this.recentStarts.length > this.perWindow) this.recentStarts.shift();
-      waiter.grant();
+    } finally {
+      this.running = false;
     }
-  }
-
-  private reschedule(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    this.pump();
   }
 }

@@ -19,7 +19,7 @@ describe('request start rate', () => {
     await server.close();
   });
 
-  it('never starts more than maxRps requests in any second, while requests overlap', async () => {
+  it('starts requests evenly, so no sliding second at the server holds more than maxRps arrivals, while requests overlap', async () => {
     server = await startFakeEutils({ rateLimit: 20, latency: { fixedMs: 150 } });
     server.addPubmedRecords(fixtures);
     // The server shares this process's event loop, so on a busy machine it notes arrivals up to
@@ -30,7 +30,11 @@ describe('request start rate', () => {
 
     expect(answers.every((answer) => answer.records.length === 1)).toBe(true);
     expect(server.requests).toHaveLength(45);
+    // The fake server counts arrivals less than 1000 ms apart as one second's, as this does.
     expect(maxStartsInAnyWindow(server.requests)).toBeLessThanOrEqual(20);
+    const arrivals = server.requests.map((request) => request.at);
+    // Spaced from their actual starts, the 45 take a little longer than 44 spacings when timers fire late.
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan((1.3 * 44 * 1000) / (20 * 0.9));
     expect(server.requests.filter((request) => request.status === 429)).toHaveLength(0);
     const overlapping = server.requests.filter((request, index) => {
       const next = server.requests[index + 1];
@@ -57,58 +61,67 @@ describe('request start rate', () => {
 });
 
 describe('StartRateLimiter', () => {
-  it('grants at most maxRps starts in any window of 1000 / paceFactor ms, spread over it', async () => {
-    const limiter = new StartRateLimiter(4, 0.98);
-    const times: number[] = [];
-    await Promise.all(Array.from({ length: 8 }, () => limiter.acquire().then(() => times.push(Date.now()))));
-    for (let index = 4; index < times.length; index += 1) {
-      expect((times[index] as number) - (times[index - 4] as number)).toBeGreaterThanOrEqual(1020);
+  it('spaces consecutive starts at least 1000 / (maxRps × paceFactor) ms apart, in FIFO order, at that rate', async () => {
+    const limiter = new StartRateLimiter(10, 0.98);
+    const grants: Array<{ caller: number; at: number }> = [];
+    await Promise.all(Array.from({ length: 8 }, (_, caller) => limiter.acquire().then(() => grants.push({ caller, at: Date.now() }))));
+    expect(grants.map((grant) => grant.caller)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const spacing = 1000 / (10 * 0.98);
+    for (let index = 1; index < grants.length; index += 1) {
+      expect((grants[index] as { at: number }).at - (grants[index - 1] as { at: number }).at).toBeGreaterThanOrEqual(Math.floor(spacing));
     }
-    for (let index = 1; index < times.length; index += 1) {
-      expect((times[index] as number) - (times[index - 1] as number)).toBeGreaterThanOrEqual(127);
-    }
-    expect((times[7] as number) - (times[0] as number)).toBeLessThan(1020 + 3 * 128 + 100);
+    expect((grants[7] as { at: number }).at - (grants[0] as { at: number }).at).toBeLessThan(7 * spacing + 100);
   });
 
-  it('makes a fractional rate whole starts over a shorter window', () => {
-    const limiter = new StartRateLimiter(2.5, 1);
-    expect([limiter.perWindow, limiter.windowMs]).toEqual([2, 800]);
+  it('spaces a fractional rate the same way', () => {
+    expect(new StartRateLimiter(2.5, 1).spacingMs).toBe(400);
   });
 
   it('holds back every waiting caller during a cool-down', async () => {
     const limiter = new StartRateLimiter(1000);
     await limiter.acquire();
-    limiter.coolDown(300);
+    await limiter.coolDown(300);
     const started = Date.now();
     await Promise.all([limiter.acquire(), limiter.acquire()]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(295);
   });
 
-  it('widens its window by 3 % after each 429, and by 15 % at most', () => {
+  it('widens its spacing by 3 % after each 429, and by 15 % at most', async () => {
     const limiter = new StartRateLimiter(3, 1);
-    limiter.coolDown(0);
-    expect(limiter.windowMs).toBeCloseTo(1030, 6);
-    expect(limiter.minGapMs).toBeCloseTo(1030 / 3 / 2, 6);
-    for (let count = 0; count < 10; count += 1) limiter.coolDown(0);
-    expect(limiter.windowMs).toBeCloseTo(1150, 6);
+    await limiter.coolDown(0);
+    expect(limiter.spacingMs).toBeCloseTo((1000 / 3) * 1.03, 6);
+    for (let count = 0; count < 10; count += 1) await limiter.coolDown(0);
+    expect(limiter.spacingMs).toBeCloseTo((1000 / 3) * 1.15, 6);
   });
 
-  it('counts a start that reaches the server late (a new connection) at its arrival, spacing the next window from there', async () => {
+  it('counts a start that reaches the server late (a new connection) at its arrival, spacing the next one from there', async () => {
     const limiter = new StartRateLimiter(2, 1);
     const times: number[] = [];
     const grants = [80, 0, 0].map((delay) => limiter.acquire(undefined, () => delay).then(() => times.push(Date.now())));
     await Promise.all(grants);
-    // Two starts per 1000 ms: the third waits for the first's counted arrival (80 ms late) + 1000.
-    expect((times[2] as number) - (times[0] as number)).toBeGreaterThanOrEqual(1078);
+    expect((times[1] as number) - (times[0] as number)).toBeGreaterThanOrEqual(579);
+    expect((times[2] as number) - (times[1] as number)).toBeGreaterThanOrEqual(499);
+    expect((times[2] as number) - (times[1] as number)).toBeLessThan(579);
   });
 
-  it('drops a waiter whose signal aborts', async () => {
-    const limiter = new StartRateLimiter(1);
+  it('drops a waiter whose signal aborts, and gives its start to the next one', async () => {
+    const limiter = new StartRateLimiter(4, 1);
     await limiter.acquire();
     const controller = new AbortController();
-    const waiting = limiter.acquire(controller.signal);
+    const dropped = limiter.acquire(controller.signal);
+    const next = limiter.acquire();
     controller.abort(new Error('gave up'));
-    await expect(waiting).rejects.toThrow('gave up');
+    await expect(dropped).rejects.toThrow('gave up');
+    const started = Date.now();
+    await next;
+    expect(Date.now() - started).toBeLessThan(250 + 100);
+    expect(limiter.waiting).toBe(0);
+  });
+
+  it('fails the waiting caller with the reason when its budget cannot give a start', async () => {
+    const budget = { take: () => Promise.reject(new Error('budget unreachable')), pause: () => Promise.resolve() };
+    const limiter = new StartRateLimiter(4, 1, budget);
+    await expect(limiter.acquire()).rejects.toThrow('budget unreachable');
     expect(limiter.waiting).toBe(0);
   });
 });
