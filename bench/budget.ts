@@ -1,0 +1,145 @@
+/**
+ * One NCBI start budget for a deployment: one, two and three `pubcat backfill` processes at once
+ * against one scratch PostgreSQL database and the fake E-utilities server, whose start-rate limit
+ * counts arrivals in a sliding second (the strictest reading of NCBI's rule) and answers 429
+ * beyond it. At 3 requests/s without a key each process backfills 1,500 PMIDs (8 requests of
+ * 200); at 10 requests/s with a key 5,000 (25 requests), so that the processes overlap for
+ * seconds, not for the time one of them takes to start.
+ *
+ * Printed per run: the 429s (target 0), the most arrivals in any sliding second (at most the
+ * rate), and the combined start rate from the first arrival to the last as a ratio of the rate
+ * (target ≥ 0.9; the limiter paces at 0.98), with each process's share of the starts. Also the
+ * records/s from the first arrival to the last answer against the bound rps × batch size, which
+ * on runs this short includes one answer's latency (0.7 s) the start rate does not.
+ *
+ *   node dist/bench/budget.js                 DATABASE_URL or TEST_DATABASE_URL picks the server
+ *                                             (default postgres://postgres@127.0.0.1:5432/postgres)
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { RecordedRequest } from '../test/support/fake-eutils.js';
+import { type FakeEutilsThread, startFakeEutilsThread } from '../test/support/fake-eutils-thread.js';
+import { maxStartsInAnyWindow } from '../test/support/request-log.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const BATCH_SIZE = 200;
+const LATENCY = { fixedMs: 300, perRecordMs: 2 };
+const FIRST_PMID = 40_000_000;
+const PMIDS_PER_PROCESS = { 3: 1_500, 10: 5_000 } as const;
+const serverUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+interface Outcome {
+  rps: 3 | 10;
+  processes: number;
+  requests: RecordedRequest[];
+  inserted: number;
+  loadBefore: number;
+  loadAfter: number;
+}
+
+async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
+  const name = `pubcat_bench_budget_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    return await work(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+/** Runs `pubcat` to its end; resolves to its stdout, or rejects with its exit code and stderr. */
+function runPubcat(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(CLI, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`pubcat ${args[0]} exited with ${code}: ${stderr.slice(-2000)}`))));
+  });
+}
+
+async function concurrentBackfills(server: FakeEutilsThread, rps: 3 | 10, processes: number, workDir: string): Promise<Outcome> {
+  const perProcess = PMIDS_PER_PROCESS[rps];
+  const files = Array.from({ length: processes }, (_, index) => {
+    const file = join(workDir, `pmids-${rps}-${processes}-${index}.txt`);
+    writeFileSync(file, Array.from({ length: perProcess }, (_, offset) => FIRST_PMID + index * perProcess + offset).join('\n'));
+    return file;
+  });
+  await server.setRateLimit(rps);
+  return withScratchDatabase(async (databaseUrl) => {
+    const env = {
+      PATH: process.env.PATH,
+      DATABASE_URL: databaseUrl,
+      EUTILS_BASE_URL: server.url,
+      LOG_LEVEL: 'warn',
+      PUBCAT_BATCH_SIZE: String(BATCH_SIZE),
+      PUBCAT_MAX_RPS: String(rps),
+      ...(rps === 10 ? { NCBI_API_KEY: 'benchmarkkey' } : {}),
+    };
+    // The schema first, so that every backfill starts fetching as soon as it is up.
+    await runPubcat(['migrate'], env);
+    const before = (await server.requests()).length;
+    const loadBefore = loadavg()[0] as number;
+    const outputs = await Promise.all(files.map((file) => runPubcat(['backfill', '--file', file, '--no-pmc', '--json'], env)));
+    const inserted = outputs.reduce((sum, output) => sum + (JSON.parse(output) as { inserted: number }).inserted, 0);
+    return { rps, processes, requests: (await server.requests()).slice(before), inserted, loadBefore, loadAfter: loadavg()[0] as number };
+  });
+}
+
+function report(outcome: Outcome): void {
+  const { rps, processes, requests } = outcome;
+  const arrivals = requests.map((request) => request.at);
+  const first = Math.min(...arrivals);
+  const startRate = ((requests.length - 1) * 1000) / (Math.max(...arrivals) - first);
+  const fetchingSeconds = (Math.max(...requests.map((request) => request.doneAt ?? request.at)) - first) / 1000;
+  const recordRate = outcome.inserted / fetchingSeconds;
+  const throttled = requests.filter((request) => request.status === 429).length;
+  const perProcess = PMIDS_PER_PROCESS[rps];
+  const shares = Array.from({ length: processes }, (_, index) =>
+    requests.filter((request) => Math.floor((Number(request.params.id?.split(',')[0]) - FIRST_PMID) / perProcess) === index).length,
+  );
+  console.log(
+    `${processes} process${processes === 1 ? ' ' : 'es'} at ${String(rps).padStart(2)} rps: ${String(throttled).padStart(2)} × 429 in ${String(requests.length).padStart(3)} starts ` +
+      `(${shares.join('/')}), at most ${maxStartsInAnyWindow(requests)} in a sliding second; ` +
+      `${startRate.toFixed(2)} starts/s = ${(startRate / rps).toFixed(3)} of ${rps}/s; ` +
+      `${recordRate.toFixed(0)} records/s = ${(recordRate / (rps * BATCH_SIZE)).toFixed(3)} of ${rps * BATCH_SIZE}  ` +
+      `(load average ${outcome.loadBefore.toFixed(1)} → ${outcome.loadAfter.toFixed(1)})`,
+  );
+}
+
+export async function main(): Promise<void> {
+  const total = 3 * PMIDS_PER_PROCESS[10];
+  // On its own thread, as NCBI is on its own machine: arrivals are noted when they arrive.
+  const server = await startFakeEutilsThread({ options: { latency: LATENCY }, replicate: { first: FIRST_PMID, count: total } });
+  const workDir = await mkdtemp(join(tmpdir(), 'pubcat-bench-budget-'));
+  console.log(
+    `concurrent pubcat backfills on one PostgreSQL (fake NCBI: ${LATENCY.fixedMs} ms + ${LATENCY.perRecordMs} ms/record, ` +
+      `batch ${BATCH_SIZE}, 429 beyond the rate in any sliding second; ${PMIDS_PER_PROCESS[3]} PMIDs per process at 3 rps, ${PMIDS_PER_PROCESS[10]} at 10)`,
+  );
+  try {
+    for (const rps of [3, 10] as const) {
+      for (const processes of [1, 2, 3]) {
+        report(await concurrentBackfills(server, rps, processes, workDir));
+        await sleep(1100); // let the server's sliding second empty between runs
+      }
+    }
+  } finally {
+    await server.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();
