@@ -4,8 +4,8 @@
  * (pino-pretty, formatting in this process: no transport worker); a log collector gets JSON.
  * Every line goes through the stream's Terminal, which keeps it off the progress bar.
  */
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import type { LogFormat, LogLevel } from './config.js';
 import { terminalFor, type TerminalStream } from './terminal.js';
 
@@ -17,6 +17,8 @@ export function createLogger(level: LogLevel, format?: LogFormat, stream: Termin
   if ((format ?? (terminal.isTTY ? 'pretty' : 'json')) === 'json') {
     return pino({ level, base: { pid: process.pid } }, { write: (line: string) => terminal.writeLines(line) });
   }
+  // Loaded only here: JSON runs (scripts, cron jobs, containers) skip its start-up cost.
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   const pretty = prettyFactory({
     colorize: terminal.isTTY,
     translateTime: 'SYS:HH:MM:ss',
