@@ -13,6 +13,7 @@
  */
 import { EXIT_FAILED, exitCodeForSignal, requestedExitCode } from './exit-codes.js';
 import { PubcatError } from './errors.js';
+import { terminalFor } from './terminal.js';
 
 /** Time given to mark a run failed after a fatal error, so a dead database cannot hold the exit. */
 const FATAL_CLEANUP_MS = 3_000;
@@ -51,8 +52,9 @@ function firstLine(text: string): string {
   return line === '' ? 'no message' : line;
 }
 
+/** Through the terminal, so that the line never lands glued to a progress bar. */
 function writeLine(text: string): void {
-  process.stderr.write(`pubcat: ${text}\n`);
+  terminalFor(process.stderr).writeLines(`pubcat: ${text}\n`);
 }
 
 async function runCleanups(reason: string): Promise<void> {
