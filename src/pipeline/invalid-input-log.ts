@@ -4,7 +4,7 @@
  * file of garbage neither floods stderr nor holds anything per item in memory.
  */
 import type { Logger } from '../logger.js';
-import type { PmidItem } from './pmid-input.js';
+import { whereOf, type PmidItem } from './pmid-input.js';
 
 /** Enough to see what is wrong with an input; past it, more lines only repeat it. */
 export const INVALID_ITEMS_LOGGED = 20;
@@ -20,7 +20,8 @@ export class InvalidInputLog {
   add(item: Extract<PmidItem, { kind: 'invalid' }>): void {
     this.refused += 1;
     if (this.refused > INVALID_ITEMS_LOGGED) return;
-    const { where, text, reason } = item;
+    const { text, reason } = item;
+    const where = whereOf(item);
     this.logger.warn({ where, text, reason }, `skipped ${quote(text)} at ${where}: ${reason}`);
   }
 

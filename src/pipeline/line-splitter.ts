@@ -5,6 +5,7 @@
  * before the LF is dropped. Bytes are decoded as UTF-8 line by line, so a character split
  * across chunks stays whole, and bytes that are not UTF-8 become U+FFFD instead of an error.
  */
+import { open } from 'node:fs/promises';
 
 /** The longest line read as input (1 KB); longer ones are skipped, and reported by length. */
 export const MAX_LINE_BYTES = 1_024;
@@ -20,17 +21,41 @@ export type Line =
   /** `bytes`: its whole length (without the line ending); `start`: its first few characters. */
   | { kind: 'over-long'; number: number; bytes: number; start: string };
 
+/** Bytes read from a file at a time. */
+const CHUNK_BYTES = 65_536;
+
 /**
- * The lines of a stream, a chunk's worth at a time (lines are many and short: handing them over
- * one by one would cost more than splitting them).
+ * A file's bytes, read into one buffer used again for every chunk: a stream would allocate a
+ * new one each time, and a long read would leave garbage buffers outside the heap faster than
+ * the collector frees them. A chunk is valid until the next one is asked for.
  */
-export async function* splitLines(chunks: AsyncIterable<Buffer | string>, maxBytes = MAX_LINE_BYTES): AsyncGenerator<Line[]> {
+export async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+  const file = await open(path);
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * The lines of a stream, a chunk's worth at a time: lines are many and short, and handing each
+ * over through a promise would cost more than splitting it. A chunk's lines are cut one by one
+ * as they are read (so only the line at hand is alive, not a chunk's worth), and must all be
+ * read before the next chunk is asked for.
+ */
+export async function* splitLines(chunks: AsyncIterable<Buffer | string>, maxBytes = MAX_LINE_BYTES): AsyncGenerator<Iterable<Line>> {
   const splitter = new LineSplitter(maxBytes);
   for await (const chunk of chunks) yield splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   yield splitter.end();
 }
 
-export class LineSplitter {
+class LineSplitter {
   /** The start of a line that continues into the next chunk: the longest line allowed, plus a CR. */
   private readonly held: Buffer;
   private heldBytes = 0;
@@ -44,15 +69,14 @@ export class LineSplitter {
   }
 
   /** The lines that end in `bytes`. */
-  push(bytes: Buffer): Line[] {
-    const lines: Line[] = [];
+  *push(bytes: Buffer): Generator<Line> {
     let start = 0;
     while (start <= bytes.length) {
       const newline = bytes.indexOf(LF, start);
       if (newline !== -1 && this.lineBytes === 0) {
         // The whole line is in this chunk: decoded from it, never copied.
         this.number += 1;
-        lines.push(lineWithin(bytes, start, newline, this.number, this.maxBytes));
+        yield lineWithin(bytes, start, newline, this.number, this.maxBytes);
       } else {
         const end = newline === -1 ? bytes.length : newline;
         const kept = Math.min(this.held.length - this.heldBytes, end - start);
@@ -61,16 +85,15 @@ export class LineSplitter {
         this.lineBytes += end - start;
         if (end > start) this.lastByte = bytes[end - 1]!;
         if (newline === -1) break;
-        lines.push(this.heldLine());
+        yield this.heldLine();
       }
       start = newline + 1;
     }
-    return lines;
   }
 
   /** The last line, when the input does not end with a newline. */
-  end(): Line[] {
-    return this.lineBytes > 0 ? [this.heldLine()] : [];
+  *end(): Generator<Line> {
+    if (this.lineBytes > 0) yield this.heldLine();
   }
 
   private heldLine(): Line {

@@ -6,9 +6,8 @@
  * input (the same input always numbers its items the same way): the checkpoint a resumed run
  * skips to.
  */
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { MAX_LINE_BYTES, splitLines } from './line-splitter.js';
+import { fileChunks, MAX_LINE_BYTES, splitLines } from './line-splitter.js';
 import { countPmidCandidates, pmidCandidates } from './pmid-tokens.js';
 
 /** The largest PMID NCBI can issue (a signed 32-bit integer). */
@@ -16,7 +15,26 @@ export const MAX_PMID = 2_147_483_647;
 
 export type PmidItem =
   | { kind: 'pmid'; pmid: number; position: number }
-  | { kind: 'invalid'; position: number; where: string; text: string; reason: string };
+  | ({ kind: 'invalid'; position: number; text: string; reason: string } & InputPlace);
+
+/**
+ * Where an item stood in the input, in parts: the text (`whereOf`) is built only for the few
+ * refused items that are logged, since turning a number into text keeps it alive in V8's cache
+ * of such strings long enough to be promoted, and millions of them grew the heap.
+ */
+export interface InputPlace {
+  /** `argument 2`, a file's path, or `stdin`. */
+  source: string;
+  /** Absent for an argument of one line. */
+  line?: number;
+  /** Absent for a line refused whole. */
+  column?: number;
+}
+
+/** `ids.txt line 5, column 3`, `argument 2, column 10`, `stdin line 7`. */
+export function whereOf({ source, line, column }: InputPlace): string {
+  return `${source}${line === undefined ? '' : ` line ${line}`}${column === undefined ? '' : `, column ${column}`}`;
+}
 
 /** `123`, `PMID:123`, `PMID: 123` and `pmid 123` are PMIDs; anything else is refused with a reason. */
 export function parsePmid(text: string): number | { reason: string } {
@@ -47,25 +65,25 @@ export async function* readPmidInput(input: PmidInput): AsyncGenerator<PmidItem>
   for (const [index, argument] of (input.args ?? []).entries()) {
     // The shell hands over a pasted list as it was, line breaks included.
     const lines = argument.split('\n');
-    const name = `argument ${index + 1}`;
+    const source = `argument ${index + 1}`;
     for (const [lineIndex, line] of lines.entries()) {
       for (const candidate of pmidCandidates(line)) {
-        yield toItem(candidate.text, ++position, () => `${lines.length === 1 ? name : `${name} line ${lineIndex + 1}`}, column ${candidate.column}`);
+        yield toItem(candidate.text, ++position, source, lines.length === 1 ? undefined : lineIndex + 1, candidate.column);
       }
     }
   }
   if (input.file !== undefined) {
-    const stream = input.file === '-' ? (input.stdin ?? process.stdin) : createReadStream(input.file);
-    const name = input.file === '-' ? 'stdin' : input.file;
+    const stream = input.file === '-' ? (input.stdin ?? process.stdin) : fileChunks(input.file);
+    const source = input.file === '-' ? 'stdin' : input.file;
     for await (const lines of splitLines(stream)) {
       for (const line of lines) {
         if (line.kind === 'over-long') {
           const reason = `a line of ${line.bytes} bytes, longer than the ${MAX_LINE_BYTES} a line may have`;
-          yield { kind: 'invalid', position: ++position, where: `${name} line ${line.number}`, text: `${line.start}…`, reason };
+          yield { kind: 'invalid', position: ++position, source, line: line.number, text: `${line.start}…`, reason };
           continue;
         }
         for (const candidate of pmidCandidates(line.text)) {
-          yield toItem(candidate.text, ++position, () => `${name} line ${line.number}, column ${candidate.column}`);
+          yield toItem(candidate.text, ++position, source, line.number, candidate.column);
         }
       }
     }
@@ -81,18 +99,17 @@ export async function* readPmidInput(input: PmidInput): AsyncGenerator<PmidItem>
  */
 export async function countFileItems(path: string): Promise<number> {
   let items = 0;
-  for await (const lines of splitLines(createReadStream(path))) {
+  for await (const lines of splitLines(fileChunks(path))) {
     for (const line of lines) items += line.kind === 'over-long' ? 1 : countPmidCandidates(line.text);
   }
   return items;
 }
 
-/** `where` is built only for a refused item: valid ones are the many. */
-function toItem(text: string, position: number, where: () => string): PmidItem {
+function toItem(text: string, position: number, source: string, line: number | undefined, column: number): PmidItem {
   const parsed = parsePmid(text);
   return typeof parsed === 'number'
     ? { kind: 'pmid', pmid: parsed, position }
-    : { kind: 'invalid', position, where: where(), text, reason: parsed.reason };
+    : { kind: 'invalid', position, source, line, column, text, reason: parsed.reason };
 }
 
 /** PMIDs from a source that has no lines (stale records, esearch hits), numbered as input items. */

@@ -35,9 +35,9 @@ describe('readPmidInput', () => {
     );
     expect(items).toEqual([
       { kind: 'pmid', pmid: 1, position: 1 },
-      { kind: 'invalid', position: 2, where: 'argument 2, column 1', text: 'x', reason: 'not a PMID (a positive whole number, optionally prefixed PMID:)' },
+      { kind: 'invalid', position: 2, source: 'argument 2', column: 1, text: 'x', reason: 'not a PMID (a positive whole number, optionally prefixed PMID:)' },
       { kind: 'pmid', pmid: 3, position: 3 },
-      { kind: 'invalid', position: 4, where: 'stdin line 3, column 1', text: 'z', reason: 'not a PMID (a positive whole number, optionally prefixed PMID:)' },
+      { kind: 'invalid', position: 4, source: 'stdin', line: 3, column: 1, text: 'z', reason: 'not a PMID (a positive whole number, optionally prefixed PMID:)' },
       { kind: 'pmid', pmid: 4, position: 5 },
       { kind: 'pmid', pmid: 7, position: 6 },
       { kind: 'pmid', pmid: 8, position: 7 },

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INVALID_ITEMS_LOGGED, InvalidInputLog } from '../../src/pipeline/invalid-input-log.js';
 import { splitLines, type Line } from '../../src/pipeline/line-splitter.js';
-import { countFileItems, readPmidInput, type PmidItem } from '../../src/pipeline/pmid-input.js';
+import { countFileItems, readPmidInput, whereOf, type PmidItem } from '../../src/pipeline/pmid-input.js';
 import { countPmidCandidates, pmidCandidates } from '../../src/pipeline/pmid-tokens.js';
 
 const NOT_A_PMID = 'not a PMID (a positive whole number, optionally prefixed PMID:)';
@@ -114,9 +114,9 @@ describe('readPmidInput', () => {
       { kind: 'pmid', pmid: 7, position: 3 },
       { kind: 'pmid', pmid: 8, position: 4 },
       { kind: 'pmid', pmid: 9, position: 5 },
-      { kind: 'invalid', position: 6, where: 'argument 4, column 3', text: '12a', reason: NOT_A_PMID },
+      { kind: 'invalid', position: 6, source: 'argument 4', column: 3, text: '12a', reason: NOT_A_PMID },
       { kind: 'pmid', pmid: 10, position: 7 },
-      { kind: 'invalid', position: 8, where: 'argument 5 line 3, column 2', text: '0', reason: 'PMIDs start at 1' },
+      { kind: 'invalid', position: 8, source: 'argument 5', line: 3, column: 2, text: '0', reason: 'PMIDs start at 1' },
     ]);
   });
 
@@ -125,7 +125,7 @@ describe('readPmidInput', () => {
     await writeFile(file, '1,2\t3\r\n\n PMID: 4,pmid 5 ,\r\n\t\n6  x7 ,,8\n');
     expect(await collect(readPmidInput({ file }))).toEqual([
       ...[1, 2, 3, 4, 5, 6].map((pmid, index) => ({ kind: 'pmid', pmid, position: index + 1 })),
-      { kind: 'invalid', position: 7, where: `${file} line 5, column 4`, text: 'x7', reason: NOT_A_PMID },
+      { kind: 'invalid', position: 7, source: file, line: 5, column: 4, text: 'x7', reason: NOT_A_PMID },
       { kind: 'pmid', pmid: 8, position: 8 },
     ]);
     expect(await countFileItems(file)).toBe(8);
@@ -136,13 +136,22 @@ describe('readPmidInput', () => {
     await writeFile(file, Buffer.concat([Buffer.alloc(3_000), Buffer.from('\n'), Buffer.alloc(3), Buffer.from('\n42')]));
     expect(await collect(readPmidInput({ file }))).toEqual([
       {
-        kind: 'invalid', position: 1, where: `${file} line 1`, text: `${'\u0000'.repeat(32)}…`,
+        kind: 'invalid', position: 1, source: file, line: 1, text: `${'\u0000'.repeat(32)}…`,
         reason: 'a line of 3000 bytes, longer than the 1024 a line may have',
       },
-      { kind: 'invalid', position: 2, where: `${file} line 2, column 1`, text: '\u0000\u0000\u0000', reason: NOT_A_PMID },
+      { kind: 'invalid', position: 2, source: file, line: 2, column: 1, text: '\u0000\u0000\u0000', reason: NOT_A_PMID },
       { kind: 'pmid', pmid: 42, position: 3 },
     ]);
     expect(await countFileItems(file)).toBe(3);
+  });
+
+  it('names where a refused item stood: source, line when there are lines, column when not refused whole', () => {
+    expect([
+      whereOf({ source: 'argument 2', column: 10 }),
+      whereOf({ source: 'argument 2', line: 3, column: 10 }),
+      whereOf({ source: 'ids.txt', line: 5, column: 3 }),
+      whereOf({ source: 'stdin', line: 7 }),
+    ]).toEqual(['argument 2, column 10', 'argument 2 line 3, column 10', 'ids.txt line 5, column 3', 'stdin line 7']);
   });
 
   it('numbers stdin after the arguments, under the name stdin', async () => {
@@ -150,7 +159,7 @@ describe('readPmidInput', () => {
     expect(items).toEqual([
       { kind: 'pmid', pmid: 1, position: 1 },
       { kind: 'pmid', pmid: 2, position: 2 },
-      { kind: 'invalid', position: 3, where: 'stdin line 1, column 4', text: 'y', reason: NOT_A_PMID },
+      { kind: 'invalid', position: 3, source: 'stdin', line: 1, column: 4, text: 'y', reason: NOT_A_PMID },
       { kind: 'pmid', pmid: 3, position: 4 },
     ]);
   });
@@ -168,7 +177,7 @@ describe('InvalidInputLog', () => {
     return { log: new InvalidInputLog(pino({ level: 'warn' }, sink)), messages };
   }
   const refused = (line: number): Extract<PmidItem, { kind: 'invalid' }> => ({
-    kind: 'invalid', position: line, where: `ids.txt line ${line}, column 1`, text: `x${line}\u0000`, reason: NOT_A_PMID,
+    kind: 'invalid', position: line, source: 'ids.txt', line, column: 1, text: `x${line}\u0000`, reason: NOT_A_PMID,
   });
 
   it(`logs the first ${INVALID_ITEMS_LOGGED} refused items one by one, then sums up the rest in one line`, async () => {
