@@ -4,7 +4,6 @@
  * the interrupted run after its last loaded batch.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Config } from '../config.js';
@@ -14,7 +13,7 @@ import { dropFinishedSnapshots, frozenHitCount, frozenQueryHits } from '../load/
 import { startOrResumeRun } from '../load/runs.js';
 import type { Logger } from '../logger.js';
 import { batchesInFlightFor, runPipeline } from '../pipeline.js';
-import { readPmidInput } from '../pipeline/pmid-input.js';
+import { countFileItems, readPmidInput } from '../pipeline/pmid-input.js';
 import { completeRun, withRunResources } from './run-support.js';
 
 export interface BackfillOptions {
@@ -28,6 +27,9 @@ export interface BackfillOptions {
 export async function runBackfillCommand(pmids: string[], options: BackfillOptions, config: Config, logger: Logger): Promise<void> {
   if (pmids.length === 0 && options.file === undefined && options.query === undefined) {
     throw new InputError('nothing to backfill: give PMIDs, --file FILE (- for stdin) or --query QUERY', { input: pmids });
+  }
+  if (options.query !== undefined && options.query.trim() === '') {
+    throw new InputError('--query is empty: give a PubMed query, as typed in PubMed', { input: options.query });
   }
   const batchSize = options.batchSize ?? config.batchSize;
   const fileFacts = options.file === undefined || options.file === '-' ? undefined : await describeFile(options.file);
@@ -56,7 +58,7 @@ export async function runBackfillCommand(pmids: string[], options: BackfillOptio
     const knownTotal = queryHits !== undefined && options.file !== '-';
     const settings = { ...context.settings, batchSize, pmc: options.pmc, batchesInFlight: batchesInFlightFor(config.maxRps, batchSize) };
     await completeRun(resources, run, { job: 'backfill', startedAt, json: options.json === true }, () =>
-      runPipeline(run, input, context, knownTotal ? { ...settings, total: pmids.length + (fileFacts?.lines ?? 0) + queryHits } : settings),
+      runPipeline(run, input, context, knownTotal ? { ...settings, total: pmids.length + (fileFacts?.items ?? 0) + queryHits } : settings),
     );
     if (query !== undefined) {
       await dropFinishedSnapshots(context.database.db).catch((error: unknown) =>
@@ -70,7 +72,8 @@ interface FileFacts {
   path: string;
   size: number;
   modifiedMs: number;
-  lines: number;
+  /** PMIDs and refused items in the file, for the progress bar's total. */
+  items: number;
 }
 
 async function describeFile(file: string): Promise<FileFacts> {
@@ -82,18 +85,7 @@ async function describeFile(file: string): Promise<FileFacts> {
     throw new InputError(`cannot read ${file}: ${(error as Error).message}`, { input: file, cause: error });
   }
   if (!facts.isFile()) throw new InputError(`${file} is not a file`, { input: file });
-  return { path, size: facts.size, modifiedMs: facts.mtimeMs, lines: await countLines(path) };
-}
-
-/** Counts lines in one streaming pass, for the progress bar's total. */
-async function countLines(path: string): Promise<number> {
-  let lines = 0;
-  let last = 10;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    for (let index = chunk.indexOf(10); index !== -1; index = chunk.indexOf(10, index + 1)) lines += 1;
-    last = chunk[chunk.length - 1] ?? last;
-  }
-  return last === 10 ? lines : lines + 1;
+  return { path, size: facts.size, modifiedMs: facts.mtimeMs, items: await countFileItems(path) };
 }
 
 /**
