@@ -49,7 +49,7 @@ describe.skipIf(postgresBackend === undefined)('one NCBI start budget shared thr
     await database?.close();
   });
 
-  it.each([1, 2, 3])('%i process(es) together never start more than the rate in any sliding second, and use at least 0.9 of it', async (count) => {
+  it.each([1, 2, 3])('%i process(es) sharing one budget never start more than the rate in any sliding second, and use at least 0.9 of it', async (count) => {
     const key = newBudgetKey();
     const limiters = await Promise.all(Array.from({ length: count }, () => startProcess(RPS, key)));
     const starts: number[] = [];
@@ -71,7 +71,7 @@ describe.skipIf(postgresBackend === undefined)('one NCBI start budget shared thr
     const started = Date.now();
     await second.limiter.acquire();
     expect(Date.now() - started).toBeGreaterThanOrEqual(550);
-    expect(Date.now() - started).toBeLessThan(600 + 1000 / (RPS * PACE) + 150);
+    expect(Date.now() - started).toBeLessThan(600 + 1000 / (RPS * PACE) + 400);
     const { rows } = await sql<{ paused: boolean }>`SELECT paused_until IS NOT NULL AS paused FROM ncbi_start_slot WHERE budget = ${key}`.execute(
       second.connection.db,
     );
@@ -87,7 +87,7 @@ describe.skipIf(postgresBackend === undefined)('one NCBI start budget shared thr
     processes.splice(processes.indexOf(dying.connection), 1);
     const survivor = await startProcess(RPS, key);
     await Promise.all([survivor.limiter.acquire(), survivor.limiter.acquire(), survivor.limiter.acquire()]);
-    expect(Date.now() - lastStart).toBeLessThan(1000 / PACE + (2 * 1000) / (RPS * PACE) + 200);
+    expect(Date.now() - lastStart).toBeLessThan(1000 / PACE + (2 * 1000) / (RPS * PACE) + 500);
   });
 
   it('keeps budgets of different API keys apart, as NCBI counts them apart', async () => {
@@ -97,7 +97,8 @@ describe.skipIf(postgresBackend === undefined)('one NCBI start budget shared thr
     await keyed.limiter.acquire();
     const started = Date.now();
     await unkeyed.limiter.acquire();
-    expect(Date.now() - started).toBeLessThan(200);
+    // Well under the 1,111 ms the keyed process's start would hold a shared budget.
+    expect(Date.now() - started).toBeLessThan(500);
   });
 
   it('gives pubcat_reader no access to the start slots', async () => {
