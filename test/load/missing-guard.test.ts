@@ -78,7 +78,9 @@ describe.each(backends)('missing-PMID guard on $name', (backend) => {
     await upsertRecords(database, [late].map((pmid) => makeRecord(pmid)), runId);
     await recordMissing(database.db, [late], await startRun(200));
     const outageRun = await startRun(400);
-    await settle(earlier, 200, outageRun); // an outage held an earlier batch of this run
+    // An outage held an earlier batch of this run, whose misses the pipeline then counted.
+    await settle(earlier, 200, outageRun);
+    await database.db.updateTable('etl_run').set({ missing: earlier.length }).where('id', '=', outageRun).execute();
 
     const settled = await settle([late], 200, outageRun);
     expect(settled.held?.pmids).toEqual([late]);
@@ -89,6 +91,16 @@ describe.each(backends)('missing-PMID guard on $name', (backend) => {
     const smallRun = await startRun();
     expect((await settle([small], 3, smallRun)).held?.reason).toMatch(/^NCBI left out 1 of the 3 PMIDs this run asked for so far/);
     expect((await settle([small], 3, await startRun(), { maxShare: 1, batchSize: 200 })).held).toBeUndefined();
+  });
+
+  it('does not count a run\'s DeleteCitations as misses', async () => {
+    const gone = 5_000;
+    await upsertRecords(database, [makeRecord(gone)], runId);
+    await recordMissing(database.db, [gone], await startRun(200));
+    const run = await startRun(200);
+    await database.db.updateTable('etl_run').set({ deleted: 50 }).where('id', '=', run).execute();
+
+    expect(await settle([gone], 200, run)).toEqual({ tombstoned: [gone] });
   });
 
   it('notes only the first hold of a run in its error', async () => {
