@@ -19,8 +19,8 @@ export type PmidItem =
 
 /**
  * Where an item stood in the input, in parts: the text (`whereOf`) is built only for the few
- * refused items that are logged, since turning a number into text keeps it alive in V8's cache
- * of such strings long enough to be promoted, and millions of them grew the heap.
+ * refused items that are logged. Built for each of 5 million refused lines, it took the
+ * reader's heap from 13 MB to 46 MB.
  */
 export interface InputPlace {
   /** `argument 2`, a file's path, or `stdin`. */
