@@ -5,7 +5,9 @@
  * Here each attempt runs under a SAVEPOINT inside the batch's transaction: when the database
  * refuses the data, the attempt is rolled back and its two halves are tried in turn, down to
  * single records, which are then reported with the database's reason while everything else
- * loads. A batch the database accepts costs one SAVEPOINT and one RELEASE beside its statements.
+ * loads. A batch the database accepts costs one SAVEPOINT beside its statements: an accepted
+ * attempt's savepoint is left for the commit to release, which saves a round trip, and a later
+ * SAVEPOINT of the same name simply nests inside it.
  *
  * Only errors about the data sent are isolated. A lost connection, a timeout, a serialization
  * failure or a deadlock says nothing about any record: it fails the batch, whose transaction
@@ -29,6 +31,12 @@ export interface RefusedRecord {
   reason: string;
 }
 
+/** What the database said when it refused the data. */
+export interface DataError {
+  state: string;
+  message: string;
+}
+
 export interface IsolatedLoad<R> {
   /** What `load` returned for each part of the rows the database accepted, in row order. */
   loaded: R[];
@@ -48,26 +56,24 @@ export async function loadIsolatingRefused<T extends { pmid: number }, R>(
   const result: IsolatedLoad<R> = { loaded: [], refused: [] };
   const attempt = async (part: readonly T[]): Promise<void> => {
     await sql`SAVEPOINT ${SAVEPOINT}`.execute(trx);
-    let loaded: R;
+    let refusal: DataError | undefined;
     try {
-      loaded = await load(part);
+      result.loaded.push(await load(part));
+      return;
     } catch (error) {
-      const refusal = dataError(error);
+      refusal = dataError(error);
       if (refusal === undefined) throw error;
-      await sql`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`.execute(trx);
-      await sql`RELEASE SAVEPOINT ${SAVEPOINT}`.execute(trx);
-      if (part.length === 1) {
-        const reason = `the database refused it: ${refusal.message} (SQLSTATE ${refusal.state})`;
-        result.refused.push({ pmid: (part[0] as T).pmid, reason });
-        return;
-      }
-      const middle = Math.ceil(part.length / 2);
-      await attempt(part.slice(0, middle));
-      await attempt(part.slice(middle));
+    }
+    await sql`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`.execute(trx);
+    await sql`RELEASE SAVEPOINT ${SAVEPOINT}`.execute(trx);
+    if (part.length === 1) {
+      const reason = `the database refused it: ${refusal.message} (SQLSTATE ${refusal.state})`;
+      result.refused.push({ pmid: (part[0] as T).pmid, reason });
       return;
     }
-    await sql`RELEASE SAVEPOINT ${SAVEPOINT}`.execute(trx);
-    result.loaded.push(loaded);
+    const middle = Math.ceil(part.length / 2);
+    await attempt(part.slice(0, middle));
+    await attempt(part.slice(middle));
   };
   if (rows.length > 0) await attempt(rows);
   return result;
@@ -77,7 +83,7 @@ export async function loadIsolatingRefused<T extends { pmid: number }, R>(
  * The database's own error behind `error` (the first in its chain of causes that has a SQLSTATE)
  * when it is about the data sent (see DATA_ERROR_CLASSES); undefined for anything else.
  */
-export function dataError(error: unknown): { state: string; message: string } | undefined {
+export function dataError(error: unknown): DataError | undefined {
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
     const state = (cause as { code?: unknown }).code;
     if (typeof state === 'string' && /^[0-9A-Z]{5}$/.test(state)) {
