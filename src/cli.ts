@@ -56,8 +56,8 @@ export function buildProgram(): Command {
   program
     .command('backfill')
     .description('fetch, transform and load PMIDs; started again with the same input, resumes where it stopped')
-    .argument('[pmids...]', 'PMIDs (123 or PMID:123)')
-    .option('--file <file>', 'read PMIDs from a file, one per line (- for stdin)')
+    .argument('[pmids...]', 'PMIDs (123, PMID:123), separated by spaces or commas')
+    .option('--file <file>', 'read PMIDs from a file, separated by newlines, commas, spaces or tabs (- for stdin)')
     .option('--query <query>', 'load every hit of a PubMed search (all of them, past 10,000)')
     .option('--batch-size <n>', 'PMIDs per efetch (default PUBCAT_BATCH_SIZE)', batchSizeOption)
     .option('--no-pmc', 'skip PMC enrichment (PubMed data only)')

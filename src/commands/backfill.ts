@@ -14,6 +14,7 @@ import { startOrResumeRun } from '../load/runs.js';
 import type { Logger } from '../logger.js';
 import { batchesInFlightFor, runPipeline } from '../pipeline.js';
 import { countFileItems, readPmidInput } from '../pipeline/pmid-input.js';
+import { countPmidCandidates } from '../pipeline/pmid-tokens.js';
 import { completeRun, withRunResources } from './run-support.js';
 
 export interface BackfillOptions {
@@ -58,7 +59,7 @@ export async function runBackfillCommand(pmids: string[], options: BackfillOptio
     const knownTotal = queryHits !== undefined && options.file !== '-';
     const settings = { ...context.settings, batchSize, pmc: options.pmc, batchesInFlight: batchesInFlightFor(config.maxRps, batchSize) };
     await completeRun(resources, run, { job: 'backfill', startedAt, json: options.json === true }, () =>
-      runPipeline(run, input, context, knownTotal ? { ...settings, total: pmids.length + (fileFacts?.items ?? 0) + queryHits } : settings),
+      runPipeline(run, input, context, knownTotal ? { ...settings, total: argumentItems(pmids) + (fileFacts?.items ?? 0) + queryHits } : settings),
     );
     if (query !== undefined) {
       await dropFinishedSnapshots(context.database.db).catch((error: unknown) =>
@@ -66,6 +67,11 @@ export async function runBackfillCommand(pmids: string[], options: BackfillOptio
       );
     }
   });
+}
+
+/** PMIDs and refused items in the arguments (one argument may hold a pasted list), for the progress bar's total. */
+function argumentItems(args: string[]): number {
+  return args.reduce((sum, arg) => sum + arg.split(/\r?\n/).reduce((lines, line) => lines + countPmidCandidates(line), 0), 0);
 }
 
 interface FileFacts {

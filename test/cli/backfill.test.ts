@@ -55,12 +55,11 @@ describe.each(backends)('pubcat backfill on $name', (backend) => {
     writeFileSync(file, '31810187\nPMID:31810187\n\nnot-a-pmid\n0\n  pmid: 31810187  \n');
     const result = await database.whileDetached(() => runCli(['backfill', '--file', file, '--json'], env));
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ requested: 1, inserted: 1, invalid: 3 });
+    expect(JSON.parse(result.stdout)).toMatchObject({ requested: 1, inserted: 1, invalid: 2 });
     const skipped = result.stderr.split('\n').filter((line) => line.includes('skipped')).map((line) => JSON.parse(line).msg);
     expect(skipped).toEqual([
-      `skipped ${file} line 3: blank line`,
-      `skipped ${file} line 4: not a PMID (a positive whole number, optionally prefixed PMID:)`,
-      `skipped ${file} line 5: PMIDs start at 1`,
+      `skipped "not-a-pmid" at ${file} line 4, column 1: not a PMID (a positive whole number, optionally prefixed PMID:)`,
+      `skipped "0" at ${file} line 5, column 1: PMIDs start at 1`,
     ]);
   });
 
