@@ -203,14 +203,40 @@ function configError(variable: string, value: string | undefined, allowed: strin
   });
 }
 
-/** A URL with its password replaced by ***, for messages and logs; other text is returned as is. */
+/**
+ * A connection string as messages, logs and `status` may show it: the password of `user:pass@`
+ * and the value of every parameter that may hold a secret (`password`, `sslpassword`, any name
+ * with pass, secret, key or token in it, but `sslkey`, a file path) replaced by ***. Text that is
+ * not a URL (a refused value, a libpq `key=value` string) gets the same treatment.
+ */
 export function redactUrl(url: string): string {
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
+    parsed = new URL(url);
   } catch {
-    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+    // Up to the last @: a password that broke the URL may hold any character, @ included.
+    return redactParameters(url.replace(/\/\/([^:/@]*):.*@/s, '//$1:***@'), /([^\s&?;=]+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&;]*)/g);
+  }
+  if (parsed.password !== '') parsed.password = '***';
+  if (parsed.search !== '') parsed.search = redactParameters(parsed.search, /([^&?]+)=([^&]*)/g);
+  return parsed.toString();
+}
+
+const SECRET_PARAMETER = /pass|secret|key|token/i;
+const NOT_SECRET_PARAMETERS = new Set(['sslkey']);
+
+function redactParameters(text: string, parameter: RegExp): string {
+  return text.replace(parameter, (whole, name: string) => {
+    const decoded = decodeParameterName(name).toLowerCase();
+    return SECRET_PARAMETER.test(decoded) && !NOT_SECRET_PARAMETERS.has(decoded) ? `${name}=***` : whole;
+  });
+}
+
+function decodeParameterName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, redactUrl } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
 function configErrorFor(env: NodeJS.ProcessEnv): ConfigError {
@@ -95,5 +95,37 @@ describe('loadConfig', () => {
     const error = configErrorFor({ NCBI_API_KEY: 'secret key!' });
     expect(error.message).toBe('NCBI_API_KEY=(value hidden) is not valid: expected an NCBI API key (letters and digits, from your NCBI account settings)');
     expect(JSON.stringify(error.input)).not.toContain('secret');
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides a password given as ?password= or &password=, as well as user:pass@', () => {
+    expect(redactUrl('postgres://app@db:5432/catalogue?password=hunter2')).toBe('postgres://app@db:5432/catalogue?password=***');
+    expect(redactUrl('postgres://app:hunter2@db/catalogue?sslmode=require&password=hunter2&application_name=etl')).toBe(
+      'postgres://app:***@db/catalogue?sslmode=require&password=***&application_name=etl',
+    );
+  });
+
+  it('hides every parameter named like a secret, percent-encoded names included, and shows sslkey, a file path', () => {
+    const url =
+      'postgres://app@db/catalogue?sslpassword=hunter2&sslkey=/etc/pubcat/client.key&sslcert=/etc/pubcat/client.crt' +
+      '&api_key=hunter2&AuthToken=hunter2&client_secret=hunter2&pass%77ord=hunter2&keepalives=1';
+    expect(redactUrl(url)).toBe(
+      'postgres://app@db/catalogue?sslpassword=***&sslkey=/etc/pubcat/client.key&sslcert=/etc/pubcat/client.crt' +
+        '&api_key=***&AuthToken=***&client_secret=***&pass%77ord=***&keepalives=1',
+    );
+  });
+
+  it('hides passwords in text that is not a URL: a libpq key=value string, a URL whose port does not parse', () => {
+    expect(redactUrl("host=db user=app password = 'hunter 2' sslkey=/k.pem")).toBe('host=db user=app password=*** sslkey=/k.pem');
+    expect(redactUrl('postgres://app:hun#ter2@db:port/catalogue?password=hunter2')).toBe('postgres://app:***@db:port/catalogue?password=***');
+  });
+
+  it('never echoes a ?password= of a DATABASE_URL it refuses', () => {
+    const error = configErrorFor({ DATABASE_URL: 'mysql://app@db/catalogue?password=hunter2' });
+    expect(error.message).toBe(
+      'DATABASE_URL="mysql://app@db/catalogue?password=***" is not valid: expected a postgres:// or postgresql:// URL, or unset for the embedded database',
+    );
+    expect(JSON.stringify(error.input)).not.toContain('hunter2');
   });
 });
