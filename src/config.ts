@@ -10,6 +10,7 @@ import { DEFAULT_MAX_MISSING_SHARE } from './load/missing-guard.js';
 
 const NCBI_RPS_WITHOUT_KEY = 3;
 const NCBI_RPS_WITH_KEY = 10;
+const MIN_RPS = 0.01;
 const MAX_BATCH_SIZE = 10_000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -180,15 +181,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   });
 }
 
-/** NCBI's limit depends on whether a key is set, so the ceiling is only known after both are read. */
+/**
+ * NCBI's limit depends on whether a key is set, so the ceiling is only known after both are read.
+ * The floor keeps the spacing between starts (1 / rate) a wait a timer can hold, with room to spare.
+ */
 function parseMaxRps(raw: string | undefined, ceiling: number): number {
   if (raw === undefined) return ceiling;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || value > ceiling) {
-    const allowed =
+  if (!Number.isFinite(value) || value < MIN_RPS || value > ceiling) {
+    const limit =
       ceiling === NCBI_RPS_WITHOUT_KEY
-        ? `a number above 0 and at most ${ceiling} (NCBI's limit without NCBI_API_KEY; ${NCBI_RPS_WITH_KEY} with one)`
-        : `a number above 0 and at most ${ceiling} (NCBI's limit with an API key)`;
+        ? `NCBI's limit without NCBI_API_KEY; ${NCBI_RPS_WITH_KEY} with one`
+        : "NCBI's limit with an API key";
+    const allowed = `a number above 0 and at most ${ceiling} (${limit}), at least ${MIN_RPS} (one request start every ${1 / MIN_RPS} s)`;
     throw configError('PUBCAT_MAX_RPS', raw, allowed);
   }
   return value;

@@ -98,6 +98,18 @@ describe('loadConfig', () => {
   });
 });
 
+describe('PUBCAT_MAX_RPS floor', () => {
+  it('refuses a rate so low that the wait between starts would overflow a timer, naming the range', () => {
+    expect(configErrorFor({ PUBCAT_MAX_RPS: '0.0000001' }).message).toBe(
+      'PUBCAT_MAX_RPS="0.0000001" is not valid: expected a number above 0 and at most 3 ' +
+        "(NCBI's limit without NCBI_API_KEY; 10 with one), at least 0.01 (one request start every 100 s)",
+    );
+    expect(configErrorFor({ PUBCAT_MAX_RPS: '0.009', NCBI_API_KEY: 'k' }).message).toContain('at most 10');
+    expect(loadConfig({ PUBCAT_MAX_RPS: '0.01' }).maxRps).toBe(0.01);
+  });
+});
+
+
 describe('redactUrl', () => {
   it('hides a password given as ?password= or &password=, as well as user:pass@', () => {
     expect(redactUrl('postgres://app@db:5432/catalogue?password=hunter2')).toBe('postgres://app@db:5432/catalogue?password=***');

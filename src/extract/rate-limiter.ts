@@ -12,6 +12,7 @@
  * budget, in every process sharing it: a 429 from NCBI pauses all callers together.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { timerDelayMs } from '../timer-delay.js';
 import { LocalStartBudget, type StartBudget } from './start-budget.js';
 
 /** Fraction of maxRps actually used: 2 % under the limit absorbs timing jitter. */
@@ -103,7 +104,7 @@ export class StartRateLimiter {
       while (this.waiters.length > 0) {
         const paused = this.resumeAt - Date.now();
         if (paused > 0) {
-          await sleep(Math.ceil(paused));
+          await sleep(timerDelayMs(paused));
           continue;
         }
         const head = this.waiters[0] as Waiter;
@@ -118,7 +119,7 @@ export class StartRateLimiter {
           continue;
         }
         if (waitMs > 0) {
-          await sleep(Math.ceil(waitMs));
+          await sleep(timerDelayMs(waitMs));
           continue;
         }
         // A start taken while this process began a cool-down is given up.
