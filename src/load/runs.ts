@@ -88,8 +88,11 @@ export interface StartRunOptions {
 export async function startOrResumeRun(db: Kysely<Database>, options: StartRunOptions): Promise<RunHandle | null> {
   const replica = options.replica ?? thisReplica();
   return db.transaction().execute(async (trx) => {
-    // Two processes starting the same input at once must not both take over the same run.
-    await sql`SELECT pg_advisory_xact_lock(hashtext(${`pubcat-run:${options.inputKey}`}))`.execute(trx);
+    // Two processes starting the same input at once must not both take over the same run. Run
+    // starts queue on a table lock rather than an advisory lock, which any role that can connect
+    // could hold (see migrate.ts); this mode is one holder at a time, yet lets other runs' counters
+    // and heartbeats write on.
+    await sql`LOCK TABLE etl_run IN SHARE UPDATE EXCLUSIVE MODE`.execute(trx);
     const previous = await trx
       .selectFrom('etl_run')
       .selectAll()
@@ -185,7 +188,8 @@ export interface FinishedRun extends RunCounters {
  * (another replica took it over), and then nothing is written.
  *
  * A `finished` run is `succeeded` when every PMID was accounted for, and `partial` when some
- * failed or when `problem` says what else kept it from finishing cleanly. The status is decided
+ * failed, or when `problem` (or a note the run left in `error`, such as tombstones held back in
+ * an outage) says what else kept it from finishing cleanly. The status is decided
  * in the same statement from the counters as committed, so it never disagrees with them.
  */
 export async function finishRun(
@@ -201,13 +205,13 @@ export async function finishRun(
       status:
         outcome === 'failed'
           ? 'failed'
-          : sql<RunStatus>`CASE WHEN failed > 0 OR ${note}::text IS NOT NULL THEN 'partial' ELSE 'succeeded' END`,
+          : sql<RunStatus>`CASE WHEN failed > 0 OR ${note}::text IS NOT NULL OR error IS NOT NULL THEN 'partial' ELSE 'succeeded' END`,
       finished_at: sql`now()`,
       heartbeat_at: sql`now()`,
       error:
         outcome === 'failed'
           ? note
-          : sql<string | null>`coalesce(${note}::text, CASE WHEN failed = 1 THEN '1 PMID failed' WHEN failed > 1 THEN failed || ' PMIDs failed' END)`,
+          : sql<string | null>`coalesce(${note}::text, nullif(concat_ws('; ', error, CASE WHEN failed = 1 THEN '1 PMID failed' WHEN failed > 1 THEN failed || ' PMIDs failed' END), ''))`,
     })
     .where('id', '=', run.id)
     .where('replica', '=', run.replica)
