@@ -1,17 +1,21 @@
 /**
  * Applies the numbered plain-SQL files of sql/ in order, each in its own transaction, and records
- * them in schema_migrations. Every step takes one transaction-scoped advisory lock first, so two
- * processes migrating at once queue behind each other and the second finds the work done; a
- * transaction lock (not a session lock) also holds behind a transaction-pooling PgBouncer.
+ * them in schema_migrations. Every step first locks schema_migrations itself, so two processes
+ * migrating at once queue behind each other and the second finds the work done; a transaction
+ * lock (not a session lock) also holds behind a transaction-pooling PgBouncer. Not an advisory
+ * lock: any role that can connect may take one (pubcat_reader too, unless a superuser revoked
+ * them, see sql/012), hold pubcat's key and stall every command, while locking a table takes a
+ * privilege on it that only pubcat's own role has.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { DatabaseError } from '../errors.js';
 import { untimedTransaction, type CatalogueDatabase } from './db.js';
+import type { Database } from './schema.js';
 
 export interface Migration {
   version: number;
@@ -30,8 +34,8 @@ export interface MigrationOutcome {
 
 const MIGRATION_FILE = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
 const POSTGRES_ONLY_MARK = '-- pubcat:postgres-only';
-// Any fixed number works; it only has to be the same for every pubcat process.
-const MIGRATION_LOCK_KEY = 7_041_992_517;
+/** What a CREATE TABLE racing another process's, committed meanwhile, fails with: unique_violation, duplicate_table. */
+const CONCURRENTLY_CREATED = new Set(['23505', '42P07']);
 
 /** sql/ sits at the package root: two levels above src/load, three above dist/src/load. */
 export function findSqlDirectory(from: string = dirname(fileURLToPath(import.meta.url))): string {
@@ -72,23 +76,14 @@ export async function migrate(
   onNotice: (message: string) => void = () => undefined,
 ): Promise<MigrationOutcome> {
   const pending = migrations ?? (await readMigrations());
-  // No statement timeout: a migration may rewrite a big table, and the advisory lock may wait for
-  // another process's long migration.
-  await untimedTransaction(database, async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
-    await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version    integer PRIMARY KEY,
-      name       text NOT NULL,
-      checksum   text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`.execute(trx);
-    await sql`COMMENT ON TABLE schema_migrations IS 'The sql/ files applied to this database (pubcat migrate).'`.execute(trx);
-  });
+  await createMigrationTable(database);
 
   const outcome: MigrationOutcome = { applied: [], skipped: [], alreadyApplied: 0 };
   for (const migration of pending) {
+    // No statement timeout: a migration may rewrite a big table, and the lock may wait for
+    // another process's long migration.
     await untimedTransaction(database, async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
+      await lockMigrations(trx);
       const recorded = await trx
         .selectFrom('schema_migrations')
         .select(['name', 'checksum'])
@@ -125,4 +120,35 @@ export async function migrate(
     });
   }
   return outcome;
+}
+
+/**
+ * Creates schema_migrations where it is missing. Nothing can be locked before it exists: two
+ * processes creating it at once both get past IF NOT EXISTS, and the second fails once the first
+ * commits; asked again, it finds the table.
+ */
+async function createMigrationTable(database: CatalogueDatabase): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await untimedTransaction(database, async (trx) => {
+        await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
+          version    integer PRIMARY KEY,
+          name       text NOT NULL,
+          checksum   text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`.execute(trx);
+        await lockMigrations(trx);
+        await sql`COMMENT ON TABLE schema_migrations IS 'The sql/ files applied to this database (pubcat migrate).'`.execute(trx);
+      });
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt > 1 || typeof code !== 'string' || !CONCURRENTLY_CREATED.has(code)) throw error;
+    }
+  }
+}
+
+/** One migrating transaction at a time; SHARE ROW EXCLUSIVE still lets `status` read the table. */
+async function lockMigrations(trx: Transaction<Database>): Promise<void> {
+  await sql`LOCK TABLE schema_migrations IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
 }
