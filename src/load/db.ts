@@ -12,6 +12,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import { DEFAULT_DATABASE_TIMEOUTS, redactUrl, type DatabaseTimeouts, type LogFormat, type LogLevel } from '../config.js';
 import { DatabaseError } from '../errors.js';
 import { createLogger } from '../logger.js';
+import { describeDataDirFailure, refuseUnwritableDataDir } from './data-dir-access.js';
 import { describeHolder, lockDataDir, type StaleLock } from './data-dir-lock.js';
 import { createTimedPool, withoutClientStatementLimit } from './postgres-pool.js';
 import type { Database } from './schema.js';
@@ -85,6 +86,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<CatalogueData
   try {
     if (onDisk) {
       await mkdir(dataDir, { recursive: true });
+      await refuseUnwritableDataDir(dataDir);
       lock = lockDataDir(dataDir, (stale) => reportTakeOver(options, stale));
     }
     pglite = await PGlite.create(dataDir);
@@ -140,5 +142,5 @@ function reportTakeOver(options: OpenDatabaseOptions, stale: StaleLock): void {
 
 function describe(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);
-  return error instanceof Error ? error.message : String(error);
+  return describeDataDirFailure(error);
 }
