@@ -6,6 +6,13 @@ import { InputError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { completeRun, withRunResources } from './run-support.js';
 
+/**
+ * Older than any check a catalogue can hold; a far larger age puts the cut-off before the earliest
+ * timestamp PostgreSQL stores (4713 BC), or past what a JavaScript Date holds.
+ */
+const MAX_AGE_DAYS = 36_500;
+const DAY_MS = 86_400_000;
+
 export interface RefreshCommandOptions {
   olderThan?: string;
   limit?: number;
@@ -17,6 +24,11 @@ export async function runRefreshCommand(options: RefreshCommandOptions, config: 
   const olderThanMs = options.olderThan === undefined ? DEFAULT_REFRESH_AGE_MS : parseAge(options.olderThan);
   if (olderThanMs === undefined) {
     throw new InputError(`--older-than "${options.olderThan}" is not an age: use a number with s, m, h, d or w (7d, 12h)`, {
+      input: options.olderThan,
+    });
+  }
+  if (olderThanMs > MAX_AGE_DAYS * DAY_MS) {
+    throw new InputError(`--older-than "${options.olderThan}" is out of range: at most ${MAX_AGE_DAYS}d (100 years)`, {
       input: options.olderThan,
     });
   }
