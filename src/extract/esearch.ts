@@ -21,6 +21,8 @@ export interface SearchPubmedOptions {
   maxdate?: string;
   /** PMIDs per esearch page (default 5,000, at most 9,999). */
   pageSize?: number;
+  /** Gives the search up: the page under way ends, and the listing throws the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Hits NCBI lets one query reach (`retstart` cannot pass 9,998). */
@@ -49,13 +51,14 @@ export async function* searchPubmed(client: EutilsClient, query: string, options
     throw new InputError('mindate and maxdate must be given together', { input: options });
   }
   const datetype = options.datetype ?? 'edat';
+  const { signal } = options;
   const given = options.mindate === undefined ? undefined : { first: parseDay(options.mindate), last: parseDay(options.maxdate as string) };
   const seen = new PmidSet();
 
   async function* searchWindow(window: DayWindow | undefined): AsyncGenerator<number> {
     const base: EutilsParams = { db: 'pubmed', term: query, usehistory: 'y' };
     if (window !== undefined) Object.assign(base, { datetype, mindate: formatDay(window.first), maxdate: formatDay(window.last) });
-    const first = await esearchPage(client, { ...base, retstart: 0, retmax: pageSize });
+    const first = await esearchPage(client, { ...base, retstart: 0, retmax: pageSize }, { signal });
     if (first.count > MAX_HITS_PER_QUERY) {
       const whole = window ?? { first: parseDay(EARLIEST), last: parseDay(`${new Date().getUTCFullYear() + 2}/12/31`) };
       if (whole.first === whole.last) {
@@ -71,7 +74,8 @@ export async function* searchPubmed(client: EutilsClient, query: string, options
     yield* unseen(first.ids);
     for (let retstart = first.ids.length; retstart < first.count; retstart += pageSize) {
       const history: EutilsParams = first.webEnv === undefined ? {} : { WebEnv: first.webEnv, query_key: first.queryKey ?? '1' };
-      const page = await esearchPage(client, { ...base, ...history, retstart, retmax: pageSize }, Math.min(pageSize, first.count - retstart));
+      const expectedIds = Math.min(pageSize, first.count - retstart);
+      const page = await esearchPage(client, { ...base, ...history, retstart, retmax: pageSize }, { expectedIds, signal });
       yield* unseen(page.ids);
     }
   }
@@ -85,14 +89,18 @@ export async function* searchPubmed(client: EutilsClient, query: string, options
 }
 
 /** One esearch call; with `expectedIds`, a page holding fewer ids is refused (and retried). */
-export function esearchPage(client: EutilsClient, params: EutilsParams, expectedIds?: number): Promise<EsearchPage> {
+export function esearchPage(
+  client: EutilsClient,
+  params: EutilsParams,
+  { expectedIds, signal }: { expectedIds?: number; signal?: AbortSignal } = {},
+): Promise<EsearchPage> {
   return client.esearch(params, (body) => {
     const page = readEsearchResult(body);
     if (expectedIds !== undefined && page.ids.length < expectedIds) {
       throw new XmlParseError(`esearch page holds ${page.ids.length} ids, expected ${expectedIds}`, { input: 'esearch response' });
     }
     return page;
-  });
+  }, { signal });
 }
 
 /** Count, ids and history keys of a complete `<eSearchResult>`. */

@@ -77,6 +77,11 @@ export interface EutilsStats {
 export interface CallOptions {
   /** Overrides the policy's attempt count (a split half of a failed batch gets fewer). */
   maxAttempts?: number;
+  /**
+   * Gives the call up: the wait for the limiter, a backoff or `Retry-After` pause, and a request
+   * with its body all end when it aborts, and the call rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** A status no retry will change (403, 404, 414, …). */
@@ -134,35 +139,50 @@ export class EutilsClient {
   async call<T>(utility: EutilsUtility, params: EutilsParams, read: (body: string) => T, options: CallOptions = {}): Promise<T> {
     const maxAttempts = options.maxAttempts ?? this.backoff.maxAttempts;
     const deadline = AbortSignal.timeout(this.deadlineMs);
+    const { signal } = options;
+    signal?.throwIfAborted();
     const form = this.formBody(params);
     let lastError: unknown;
     let attempt = 0;
     let answered = false;
-    while (attempt < maxAttempts && !deadline.aborted) {
-      attempt += 1;
-      if (attempt > 1) this.stats.retries += 1;
-      try {
-        await this.limiter.acquire(deadline, this.connectAllowanceMs);
-        this.stats.requests += 1;
-        return read(await this.send(utility, form, deadline));
-      } catch (error) {
-        lastError = deadline.aborted ? new TransientError(`deadline of ${this.deadlineMs} ms passed`, { cause: error }) : error;
-        if (!(error instanceof NoAnswerError)) answered = true;
-        if (error instanceof FinalHttpError || attempt >= maxAttempts || deadline.aborted) break;
-        const retryAfterMs = error instanceof TransientError ? error.retryAfterMs : undefined;
-        // The limiter holds this process back at once; telling the other processes may finish later.
-        if (retryAfterMs !== undefined) void this.limiter.coolDown(retryAfterMs);
-        const delayMs = retryAfterMs === undefined ? backoffDelayMs(this.backoff, attempt) : 0;
-        this.logger?.warn(
-          { utility, attempt, delayMs: Math.round(delayMs), reason: this.reasonOf(error) },
-          'E-utilities request failed; retrying',
-        );
+    // Every wait ends at the deadline or as soon as the caller gives the call up. Listeners, not
+    // AbortSignal.any: on Node 20 a signal that lives as long as a run would keep every call's.
+    const waits = new AbortController();
+    const endWaits = (): void => waits.abort();
+    deadline.addEventListener('abort', endWaits, { once: true });
+    signal?.addEventListener('abort', endWaits, { once: true });
+    try {
+      while (attempt < maxAttempts && !deadline.aborted) {
+        attempt += 1;
+        if (attempt > 1) this.stats.retries += 1;
         try {
-          await sleep(delayMs, undefined, { signal: deadline });
-        } catch {
-          break;
+          await this.limiter.acquire(waits.signal, this.connectAllowanceMs);
+          this.stats.requests += 1;
+          return read(await this.send(utility, form, waits.signal));
+        } catch (error) {
+          signal?.throwIfAborted();
+          lastError = deadline.aborted ? new TransientError(`deadline of ${this.deadlineMs} ms passed`, { cause: error }) : error;
+          if (!(error instanceof NoAnswerError)) answered = true;
+          if (error instanceof FinalHttpError || attempt >= maxAttempts || deadline.aborted) break;
+          const retryAfterMs = error instanceof TransientError ? error.retryAfterMs : undefined;
+          // The limiter holds this process back at once; telling the other processes may finish later.
+          if (retryAfterMs !== undefined) void this.limiter.coolDown(retryAfterMs);
+          const delayMs = retryAfterMs === undefined ? backoffDelayMs(this.backoff, attempt) : 0;
+          this.logger?.warn(
+            { utility, attempt, delayMs: Math.round(delayMs), reason: this.reasonOf(error) },
+            'E-utilities request failed; retrying',
+          );
+          try {
+            await sleep(delayMs, undefined, { signal: waits.signal });
+          } catch {
+            signal?.throwIfAborted();
+            break;
+          }
         }
       }
+    } finally {
+      deadline.removeEventListener('abort', endWaits);
+      signal?.removeEventListener('abort', endWaits);
     }
     this.stats.failures += 1;
     const reason = this.reasonOf(lastError);

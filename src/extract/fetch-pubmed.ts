@@ -27,6 +27,8 @@ export interface FetchPubmedOptions {
   batchSize?: number;
   /** Batches in flight at once (default 32). */
   concurrency?: number;
+  /** Gives the fetch up: every call under way or still to come ends, and it rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Attempts for each half of a split batch: the whole batch already had its full share. */
@@ -50,6 +52,7 @@ export async function fetchPubmed(client: EutilsClient, pmids: readonly number[]
     throw new InputError(`batch size must be an integer from 1 to 10,000, got ${batchSize}`, { input: batchSize });
   }
   const requested = uniquePmids(pmids);
+  const { signal } = options;
   const concurrency = options.concurrency ?? 32;
   const result: FetchPubmedResult = { articles: [], books: [], deleted: [], missing: [], failed: [], pmc: new Map() };
   const accounted = new Set<number>();
@@ -77,23 +80,29 @@ export async function fetchPubmed(client: EutilsClient, pmids: readonly number[]
 
   const streak: FailureStreak = { count: 0 };
   const batches = chunk([...requested], batchSize);
-  for (const outcome of await runConcurrently(batches, concurrency, (batch) => fetchBatch(client, batch, streak))) record(outcome);
+  for (const outcome of await runConcurrently(batches, concurrency, (batch) => fetchBatch(client, batch, streak, signal))) record(outcome);
 
   const notReturned = chunk([...requested].filter((pmid) => !accounted.has(pmid)), batchSize);
-  for (const outcome of await runConcurrently(notReturned, concurrency, (batch) => fetchBatch(client, batch, streak))) record(outcome);
+  for (const outcome of await runConcurrently(notReturned, concurrency, (batch) => fetchBatch(client, batch, streak, signal))) record(outcome);
   result.missing = [...requested].filter((pmid) => !accounted.has(pmid));
 
   if (options.pmc !== false) {
     const pmcids = [...result.articles, ...result.books].flatMap((piece) => (piece.pmcid === undefined ? [] : [piece.pmcid]));
-    result.pmc = await fetchPmc(client, pmcids, { concurrency });
+    result.pmc = await fetchPmc(client, pmcids, { concurrency, signal });
   }
   return result;
 }
 
 /** One efetch for `pmids`; on final failure, the two halves separately, down to single PMIDs. */
-async function fetchBatch(client: EutilsClient, pmids: number[], streak: FailureStreak, maxAttempts?: number): Promise<BatchOutcome> {
+async function fetchBatch(
+  client: EutilsClient,
+  pmids: number[],
+  streak: FailureStreak,
+  signal: AbortSignal | undefined,
+  maxAttempts?: number,
+): Promise<BatchOutcome> {
   try {
-    const pieces = await client.efetch({ db: 'pubmed', id: pmids.join(',') }, cutPubmedArticleSet, maxAttempts === undefined ? {} : { maxAttempts });
+    const pieces = await client.efetch({ db: 'pubmed', id: pmids.join(',') }, cutPubmedArticleSet, { maxAttempts, signal });
     streak.count = 0;
     return { pieces: [pieces], failed: [] };
   } catch (error) {
@@ -106,8 +115,8 @@ async function fetchBatch(client: EutilsClient, pmids: number[], streak: Failure
     client.logger?.warn({ size: pmids.length, reason: error.message }, 'efetch batch failed; retrying its halves');
     const middle = Math.ceil(pmids.length / 2);
     const halves = await Promise.all([
-      fetchBatch(client, pmids.slice(0, middle), streak, SPLIT_ATTEMPTS),
-      fetchBatch(client, pmids.slice(middle), streak, SPLIT_ATTEMPTS),
+      fetchBatch(client, pmids.slice(0, middle), streak, signal, SPLIT_ATTEMPTS),
+      fetchBatch(client, pmids.slice(middle), streak, signal, SPLIT_ATTEMPTS),
     ]);
     return { pieces: halves.flatMap((half) => half.pieces), failed: halves.flatMap((half) => half.failed) };
   }

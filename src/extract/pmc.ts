@@ -17,6 +17,8 @@ export interface FetchPmcOptions {
   summaryBatchSize?: number;
   /** Calls in flight at once (default 32). */
   concurrency?: number;
+  /** Gives the fetch up: every call under way or still to come ends, and it rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -25,10 +27,11 @@ export interface FetchPmcOptions {
  */
 export async function fetchPmc(client: EutilsClient, pmcids: readonly string[], options: FetchPmcOptions = {}): Promise<Map<string, PmcRecordXml>> {
   const ids = [...new Set(pmcids)];
+  const { signal } = options;
   const concurrency = options.concurrency ?? 32;
   const calls = [
-    ...chunk(ids, options.articleBatchSize ?? 50).map((batch) => () => fetchPart(client, 'efetch', batch, cutPmcArticleSet)),
-    ...chunk(ids, options.summaryBatchSize ?? 200).map((batch) => () => fetchPart(client, 'esummary', batch, cutPmcSummaries)),
+    ...chunk(ids, options.articleBatchSize ?? 50).map((batch) => () => fetchPart(client, 'efetch', batch, cutPmcArticleSet, signal)),
+    ...chunk(ids, options.summaryBatchSize ?? 200).map((batch) => () => fetchPart(client, 'esummary', batch, cutPmcSummaries, signal)),
   ];
   const parts = await runConcurrently(calls, concurrency, (call) => call());
 
@@ -61,10 +64,11 @@ async function fetchPart(
   utility: 'efetch' | 'esummary',
   pmcids: string[],
   cut: (xml: string) => Map<string, string>,
+  signal: AbortSignal | undefined,
 ): Promise<Part> {
   const params = { db: 'pmc', id: pmcids.map((pmcid) => pmcid.slice(3)).join(','), ...(utility === 'esummary' ? { version: '2.0' } : {}) };
   try {
-    const pieces = utility === 'efetch' ? await client.efetch(params, cut) : await client.esummary(params, cut);
+    const pieces = utility === 'efetch' ? await client.efetch(params, cut, { signal }) : await client.esummary(params, cut, { signal });
     return { utility, pieces };
   } catch (error) {
     if (!(error instanceof EutilsError) || error instanceof EutilsUnreachableError) throw error;
