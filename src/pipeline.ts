@@ -3,7 +3,10 @@
  * bitmap; batches are fetched several at a time (enough to keep NCBI's rate limit busy while
  * answers are slow) and transformed on worker threads, but they are loaded strictly in input
  * order, each in one transaction with the run's counters and checkpoint. So a run killed at any
- * moment resumes after its last loaded batch, and replays nothing that was committed.
+ * moment resumes after its last loaded batch, and replays nothing that was committed. A run told
+ * to stop takes no more input and finishes its batches in flight; one that gives them up (see
+ * PipelineContext.cancel) stops waiting for NCBI and loads only the batches that had arrived
+ * before the first that had not.
  */
 import type { FetchPubmedResult } from './extract/types.js';
 import { fetchPubmed } from './extract/fetch-pubmed.js';
@@ -14,6 +17,7 @@ import { noteHeldMisses } from './load/missing-guard.js';
 import { heartbeat, recordBatchProgress, type RunCounters, type RunHandle } from './load/runs.js';
 import type { Logger } from './logger.js';
 import { InvalidInputLog } from './pipeline/invalid-input-log.js';
+import { cancellableInput } from './pipeline/cancellable-input.js';
 import type { PmidItem } from './pipeline/pmid-input.js';
 import { PmidSet } from './pipeline/pmid-set.js';
 import type { ProgressReporter } from './pipeline/progress.js';
@@ -39,6 +43,12 @@ export interface PipelineContext {
   progress?: ProgressReporter;
   /** Aborting stops reading input; batches already in flight are finished and checkpointed. */
   signal?: AbortSignal;
+  /**
+   * Aborted some time after `signal`, when the batches in flight may wait for NCBI no longer:
+   * their E-utilities calls end, and neither they nor any batch after them is loaded (the
+   * checkpoint stays before them, so the same run fetches them again). Loads under way finish.
+   */
+  cancel?: AbortSignal;
 }
 
 /** Where a run stands in its input: every item up to `position` is loaded (or refused). */
@@ -53,6 +63,13 @@ interface Batch {
   /** Input items refused while the batch filled up. */
   invalid: number;
 }
+
+/**
+ * How long a run told to stop lets its batches in flight wait for NCBI before it gives them up:
+ * well inside the 30 s an orchestrator waits before SIGKILL, leaving time to load what arrived,
+ * release the run and close.
+ */
+export const STOP_GRACE_MS = 10_000;
 
 const HEARTBEAT_INTERVAL_MS = 10_000;
 /**
@@ -82,6 +99,8 @@ export async function runPipeline(
   const { database, client, logger } = context;
   const counters = { ...run.counters };
   const resumeAfter = Number((run.checkpoint as InputCheckpoint | null)?.position ?? 0);
+  let loadedThrough = resumeAfter;
+  const givenUp = (error: unknown): boolean => context.cancel?.aborted === true && error === context.cancel.reason;
   if (run.resumed) logger.info({ runId: run.id, position: resumeAfter }, 'resuming after the last loaded batch');
 
   const inFlight: InFlightBatch[] = [];
@@ -90,7 +109,7 @@ export async function runPipeline(
 
   const fetchAndTransform = async (batch: Batch): Promise<Fetched> => {
     if (batch.pmids.length === 0) return { fetched: undefined, rows: [], transformFailed: [] };
-    const fetched = await fetchPubmed(client, batch.pmids, { pmc: options.pmc, batchSize: options.batchSize });
+    const fetched = await fetchPubmed(client, batch.pmids, { pmc: options.pmc, batchSize: options.batchSize, signal: context.cancel });
     const { rows, failed } = await context.transformer.transform({
       records: [...fetched.articles, ...fetched.books],
       pmc: [...fetched.pmc],
@@ -131,6 +150,7 @@ export async function runPipeline(
       return batchDelta;
     });
     for (const key of Object.keys(delta) as Array<keyof RunCounters>) counters[key] += delta[key] ?? 0;
+    loadedThrough = batch.endPosition;
     context.progress?.update({
       done: batch.endPosition,
       total: options.total,
@@ -162,32 +182,44 @@ export async function runPipeline(
     if (inFlight.length >= options.batchesInFlight) await loadOldest();
   };
 
+  const input = cancellableInput(items, context.cancel);
   try {
     const seen = new PmidSet();
     const invalidInput = new InvalidInputLog(logger);
     let batch: Batch = { pmids: [], endPosition: resumeAfter, invalid: 0 };
-    for await (const item of items) {
-      if (item.position <= resumeAfter) {
-        if (item.kind === 'pmid') seen.add(item.pmid);
-        continue;
+    try {
+      for (let item = await input.next(); item !== undefined; item = await input.next()) {
+        if (item.position <= resumeAfter) {
+          if (item.kind === 'pmid') seen.add(item.pmid);
+          continue;
+        }
+        if (context.signal?.aborted === true) break;
+        if (item.kind === 'invalid') {
+          invalidInput.add(item);
+          batch.invalid += 1;
+        } else if (seen.add(item.pmid)) {
+          batch.pmids.push(item.pmid);
+        }
+        batch.endPosition = item.position;
+        if (batch.pmids.length >= options.batchSize) {
+          await launch(batch);
+          batch = { pmids: [], endPosition: item.position, invalid: 0 };
+        }
       }
-      if (context.signal?.aborted === true) break;
-      if (item.kind === 'invalid') {
-        invalidInput.add(item);
-        batch.invalid += 1;
-      } else if (seen.add(item.pmid)) {
-        batch.pmids.push(item.pmid);
-      }
-      batch.endPosition = item.position;
-      if (batch.pmids.length >= options.batchSize) {
-        await launch(batch);
-        batch = { pmids: [], endPosition: item.position, invalid: 0 };
-      }
+    } catch (error) {
+      // As a `for await` loop would: the input is closed, and the error is the one to report.
+      await input.close().catch(() => undefined);
+      throw error;
     }
+    await input.close();
     invalidInput.finish();
-    if (batch.pmids.length > 0 || batch.invalid > 0) await launch(batch);
+    // Given up, the batch being filled is not fetched: the checkpoint stays before it.
+    if (context.cancel?.aborted !== true && (batch.pmids.length > 0 || batch.invalid > 0)) await launch(batch);
     while (inFlight.length > 0) await loadOldest();
     while (loading.length > 0) await loading.shift()!.done;
+  } catch (error) {
+    if (!givenUp(error)) throw error;
+    logger.warn({ runId: run.id, position: loadedThrough }, 'gave up the batches still waiting for NCBI; resumed, the run fetches them again');
   } finally {
     clearInterval(beat);
     context.progress?.finish();

@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import type { JobContext } from '../../jobs/context.js';
 import type { Config } from '../config.js';
+import { PubcatError } from '../errors.js';
 import { EutilsClient } from '../extract/eutils-client.js';
 import { startBudgetKey } from '../extract/start-budget.js';
 import { openDatabase, type CatalogueDatabase } from '../load/db.js';
@@ -10,7 +11,7 @@ import { DatabaseStartBudget } from '../load/start-slots.js';
 import { finishRun, RunTakenOverError, type RunCounters, type RunHandle } from '../load/runs.js';
 import type { Logger } from '../logger.js';
 import { EXIT_PARTIAL, exitCodeForSignal, exitWith } from '../exit-codes.js';
-import { batchesInFlightFor } from '../pipeline.js';
+import { batchesInFlightFor, STOP_GRACE_MS } from '../pipeline.js';
 import { describeFailure, onFatal } from '../process-guard.js';
 import { createProgressReporter } from '../pipeline/progress.js';
 import { createBatchTransformer } from '../pipeline/transform-pool.js';
@@ -54,28 +55,46 @@ export function transformWorkerCount(): number {
   return Math.min(4, availableParallelism());
 }
 
+export interface RunSignals {
+  /** Aborted by the first SIGINT or SIGTERM: the run takes no more input. */
+  signal: AbortSignal;
+  /** Aborted STOP_GRACE_MS later: the run gives up the batches still waiting for NCBI. */
+  cancel: AbortSignal;
+  received(): NodeJS.Signals | undefined;
+  dispose(): void;
+}
+
 /**
- * The first SIGINT or SIGTERM aborts the signal: the run stops taking input, finishes the batches
- * in flight and checkpoints. A second one exits at once; the checkpoint makes that safe too.
+ * The first SIGINT or SIGTERM aborts `signal`: the run stops taking input, finishes the batches
+ * in flight and checkpoints. Those still waiting for NCBI after STOP_GRACE_MS are given up
+ * (`cancel`), so that a stalled NCBI cannot hold the exit. A second signal exits at once; the
+ * checkpoint makes that safe too.
  */
-export function abortOnSignals(logger: Logger): { signal: AbortSignal; received: () => NodeJS.Signals | undefined; dispose(): void } {
-  const controller = new AbortController();
+export function abortOnSignals(logger: Logger): RunSignals {
+  const stop = new AbortController();
+  const cancel = new AbortController();
   let received: NodeJS.Signals | undefined;
+  let grace: NodeJS.Timeout | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (received !== undefined) {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(exitCodeForSignal(signal));
     }
     received = signal;
-    logger.warn({ signal }, 'stopping: finishing the batches in flight, then writing the checkpoint');
-    controller.abort();
+    logger.warn({ signal, graceSeconds: STOP_GRACE_MS / 1000 }, 'stopping: finishing the batches in flight, then writing the checkpoint');
+    stop.abort();
+    grace = setTimeout(() => cancel.abort(new PubcatError(`stopped by ${signal}: gave up the batches still waiting for NCBI`)), STOP_GRACE_MS);
+    // The grace bounds the wait for batches; it is no reason to keep a process that is done.
+    grace.unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return {
-    signal: controller.signal,
+    signal: stop.signal,
+    cancel: cancel.signal,
     received: () => received,
     dispose: () => {
+      clearTimeout(grace);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
@@ -114,7 +133,7 @@ export function printSummary(job: string, summary: RunSummary, seconds: number, 
 
 export interface RunResources {
   context: JobContext;
-  signals: ReturnType<typeof abortOnSignals>;
+  signals: RunSignals;
 }
 
 /**
@@ -136,6 +155,7 @@ export async function withRunResources<T>(config: Config, logger: Logger, work: 
         logger,
         progress: createProgressReporter(process.stderr, logger),
         signal: signals.signal,
+        cancel: signals.cancel,
         settings: {
           batchSize: config.batchSize,
           pmc: true,
