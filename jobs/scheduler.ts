@@ -5,11 +5,17 @@
  * interval, not only at the job's next fire time (a daily job would wait a day).
  *
  * Stopping: no more claims or take-overs; running jobs see their signal abort, load the batches
- * already fetched and checkpoint; their runs are released as failed, which the next run resumes.
+ * in flight and checkpoint; their runs are released as failed, which the next run resumes.
+ * Batches still waiting for NCBI after the grace are given up (not loaded: the checkpoint stays
+ * before them), and a job still busy a little later has its run released here all the same. A
+ * run's heartbeats stop before it is released: a beat that found it released would look like a
+ * take-over, and one still under way when the database closes would fail.
  */
 import { createTask, type ScheduledTask } from 'node-cron';
-import { finishRun, heartbeat, STALE_HEARTBEAT_SECONDS, thisReplica } from '../src/load/runs.js';
+import { PubcatError } from '../src/errors.js';
+import { finishRun, heartbeat, STALE_HEARTBEAT_SECONDS, thisReplica, type Executor } from '../src/load/runs.js';
 import type { Logger } from '../src/logger.js';
+import { STOP_GRACE_MS } from '../src/pipeline.js';
 import { claimRun, describeHolder, takeOverStaleRun, type ClaimedRun } from './claims.js';
 import type { JobContext } from './context.js';
 import type { JobDefinition } from './definitions.js';
@@ -25,13 +31,24 @@ export interface SchedulerOptions {
 
 export interface Scheduler {
   /**
-   * Stops claiming, stops the running jobs at a batch boundary and releases their runs. Resolves
-   * once they have, or after `graceMs`, releasing whatever is still busy (its checkpoint stands).
+   * Stops claiming, stops the running jobs at a batch boundary and releases their runs. Batches
+   * still waiting for NCBI after `graceMs` are given up; a job still busy GIVE_UP_SETTLE_MS after
+   * that has its run released here (its checkpoint stands). Resolves once no heartbeat is under way.
    */
   stop(graceMs?: number): Promise<void>;
 }
 
-export const DEFAULT_STOP_GRACE_MS = 20_000;
+export const DEFAULT_STOP_GRACE_MS = STOP_GRACE_MS;
+/** Time the jobs get, once their batches waiting for NCBI are given up, to load what arrived and release their runs. */
+const GIVE_UP_SETTLE_MS = 5_000;
+
+/** A run this process holds, while its job runs. */
+interface HeldRun {
+  run: ClaimedRun;
+  beats: Heartbeat;
+  /** Released by stop() while its job was still busy: the job writes nothing more to it. */
+  released: boolean;
+}
 
 export function startScheduler(options: SchedulerOptions): Scheduler {
   const { context, jobs } = options;
@@ -40,33 +57,32 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const replica = options.replica ?? thisReplica();
   const logger = context.logger.child({ replica });
   const shutdown = new AbortController();
+  const giveUp = new AbortController();
   /**
    * What this process is doing about each job: a quick look for a stale run, or running it. Set
    * before the first await, so a tick and the watchdog never both start the same job here.
    */
   const busy = new Map<string, { work: Promise<void>; running: boolean }>();
-  const holding = new Map<string, ClaimedRun>();
+  const holding = new Map<string, HeldRun>();
 
   const execute = async (job: JobDefinition, run: ClaimedRun): Promise<void> => {
     const log = logger.child({ job: job.name, runId: run.id });
-    holding.set(job.name, run);
-    busy.get(job.name)!.running = true;
     const lost = new AbortController();
-    const beat = setInterval(() => {
-      heartbeat(db, run).then(
-        (owned) => {
-          if (owned || lost.signal.aborted) return;
-          log.error('another replica took this run over (this one missed its heartbeats); stopping it here');
-          lost.abort();
-        },
-        (error: unknown) => log.warn({ err: error }, 'heartbeat failed'),
-      );
-    }, Math.max(200, (staleSeconds * 1000) / 4));
+    const beats = startHeartbeat(db, run, Math.max(200, (staleSeconds * 1000) / 4), log, () => {
+      if (lost.signal.aborted) return;
+      log.error('another replica took this run over (this one missed its heartbeats); stopping it here');
+      lost.abort();
+    });
+    const held: HeldRun = { run, beats, released: false };
+    holding.set(job.name, held);
+    busy.get(job.name)!.running = true;
     const startedAt = Date.now();
     try {
       const signal = AbortSignal.any([shutdown.signal, lost.signal]);
-      const counters = await job.run(run, { ...context, logger: log, signal, progress: undefined });
-      if (lost.signal.aborted) return;
+      const cancel = AbortSignal.any([giveUp.signal, lost.signal]);
+      const counters = await job.run(run, { ...context, logger: log, signal, cancel, progress: undefined });
+      await beats.stop();
+      if (lost.signal.aborted || held.released) return;
       const seconds = (Date.now() - startedAt) / 1000;
       if (shutdown.signal.aborted) {
         await finishRun(db, run, 'failed', 'interrupted by shutdown; the next run resumes from its checkpoint');
@@ -77,10 +93,12 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
         else log.info({ ...(final ?? counters), seconds }, `${job.name} run ${run.id} succeeded`);
       }
     } catch (error) {
+      await beats.stop();
+      // Released at shutdown, the run is no longer this job's to fail.
+      if (held.released) return;
       if (!lost.signal.aborted) await finishRun(db, run, 'failed', (error as Error).message).catch(() => undefined);
       log.error({ err: error }, `${job.name} run ${run.id} failed`);
     } finally {
-      clearInterval(beat);
       holding.delete(job.name);
     }
   };
@@ -160,21 +178,68 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       shutdown.abort();
       clearInterval(watchdog);
       await Promise.all(tasks.map((task) => task.destroy()));
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<'grace over'>((resolve) => (timer = setTimeout(() => resolve('grace over'), graceMs)));
-      const outcome = await Promise.race([Promise.allSettled([...busy.values()].map((entry) => entry.work)), graceOver]);
-      clearTimeout(timer);
-      if (outcome === 'grace over') {
-        for (const run of holding.values()) {
-          await finishRun(db, run, 'failed', 'stopped at shutdown before its batch finished; the next run resumes from its checkpoint').catch(
-            () => undefined,
-          );
-          logger.warn({ job: run.job, runId: run.id }, 'run released before its batch finished');
-        }
+      const jobsSettleWithin = (ms: number): Promise<boolean> => settledWithin([...busy.values()].map((entry) => entry.work), ms);
+      if (!(await jobsSettleWithin(graceMs))) {
+        logger.warn({ graceSeconds: graceMs / 1000 }, 'giving up the batches still waiting for NCBI');
+        giveUp.abort(new PubcatError(`scheduler stopping: gave up the batches still waiting for NCBI after ${graceMs / 1000} s`));
+        await jobsSettleWithin(GIVE_UP_SETTLE_MS);
+      }
+      for (const held of holding.values()) {
+        held.released = true;
+        await held.beats.stop();
+        await finishRun(db, held.run, 'failed', 'stopped at shutdown before its batch finished; the next run resumes from its checkpoint').catch(
+          () => undefined,
+        );
+        logger.warn({ job: held.run.job, runId: held.run.id }, 'run released before its batch finished');
       }
       logger.info('scheduler stopped');
     },
   };
+}
+
+interface Heartbeat {
+  /** Stops beating; resolves once no beat is under way. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Beats for `run` every `intervalMs` until stopped. A beat that finds the run no longer held by
+ * this replica calls `onLost`; a beat still under way when the next is due is not doubled.
+ */
+function startHeartbeat(db: Executor, run: ClaimedRun, intervalMs: number, log: Logger, onLost: () => void): Heartbeat {
+  let stopped = false;
+  let beating: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (beating !== undefined) return;
+    beating = heartbeat(db, run)
+      .then(
+        (owned) => {
+          if (!owned && !stopped) onLost();
+        },
+        (error: unknown) => {
+          if (!stopped) log.warn({ err: error }, 'heartbeat failed');
+        },
+      )
+      .finally(() => (beating = undefined));
+  }, intervalMs);
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await beating;
+    },
+  };
+}
+
+/** Whether every one of `work` settled within `ms`. */
+async function settledWithin(work: Array<Promise<unknown>>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const over = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([Promise.allSettled(work).then(() => true), over]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** When `cron` fires next (the expression must be valid: the configuration checks it). */

@@ -1,7 +1,9 @@
 /**
  * `pubcat schedule`: the long-running scheduler. Runs until SIGTERM or SIGINT, then stops
- * claiming, lets the running jobs checkpoint and release their runs, and exits 0 well inside the
- * 30 s a container orchestrator waits before SIGKILL. A second signal exits at once.
+ * claiming, lets the running jobs checkpoint and release their runs (giving up the batches NCBI
+ * still holds after the grace), and exits 0 well inside the 30 s a container orchestrator waits
+ * before SIGKILL. The database closes only once the scheduler stopped every heartbeat. A second
+ * signal exits at once.
  */
 import { scheduledJobs } from '../../jobs/definitions.js';
 import { startScheduler } from '../../jobs/scheduler.js';

@@ -142,4 +142,28 @@ describe.skipIf(postgresBackend === undefined)('pubcat schedule replicas on one 
     expect(new Set(refetched).size).toBe(pmids.length - position);
     expect(await catalogueCounts()).toEqual({ records: 200, versions: 200 });
   });
+
+  it('stops within 30 s with exit 0 while NCBI stalls mid-run, with no false take-over and no heartbeat on a closed database', async () => {
+    await savedSearch(200);
+    const replica = start();
+    const running = await waitFor('a sync run with two batches loaded', () => runningWithProgress(20));
+    // From now on NCBI takes every request, sends half an answer and then nothing.
+    server.setFaults({ hang: { probability: 1 } });
+    await waitFor('a stalled request', () => (server.requests.some((request) => request.fault === 'hang') ? true : undefined));
+    const signalledAt = Date.now();
+    replica.kill('SIGTERM');
+    const exit = await replica.exited;
+    expect(exit.code).toBe(0);
+    expect(exit.at - signalledAt).toBeLessThan(30_000);
+    const complaints = replica.logs.filter((line) => line.level >= 50 || /destroyed|took this run over/.test(JSON.stringify(line)));
+    expect(complaints).toEqual([]);
+
+    const released = (await syncRuns()).find((run) => run.id === running.id)!;
+    expect(released).toMatchObject({ status: 'failed', error: 'interrupted by shutdown; the next run resumes from its checkpoint' });
+    // The batches NCBI held were given up, and nothing after them loaded: the next run fetches them.
+    const position = Number(released.checkpoint?.position);
+    expect(position).toBeLessThan(200);
+    expect(released.inserted).toBe(position);
+    expect(await catalogueCounts()).toEqual({ records: position, versions: position });
+  });
 });
