@@ -11,6 +11,7 @@
  * After the command settles the process must end on its own; if a stray handle keeps it alive,
  * it is ended after a grace period rather than hanging a scheduler's slot.
  */
+import { inspect } from 'node:util';
 import { EXIT_FAILED, exitCodeForSignal, requestedExitCode } from './exit-codes.js';
 import { PubcatError } from './errors.js';
 import { terminalFor } from './terminal.js';
@@ -39,7 +40,7 @@ const CONNECTION_LOST_MESSAGE = /connection terminated|terminating connection|co
 /** The one line that says why a command failed, with the fix where pubcat knows it. */
 export function describeFailure(error: unknown): string {
   if (error instanceof PubcatError) return error.message;
-  const message = firstLine(error instanceof Error ? error.message : String(error));
+  const message = firstLine(error instanceof Error ? error.message : inspect(error, { breakLength: Infinity, depth: 2 }));
   const code = (error as { code?: unknown } | null)?.code;
   if ((typeof code === 'string' && CONNECTION_LOST_CODES.has(code)) || CONNECTION_LOST_MESSAGE.test(message)) {
     return `lost the connection to the database (${message}); every batch before the last checkpoint is saved: run the same command again to resume`;

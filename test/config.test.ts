@@ -22,10 +22,16 @@ describe('loadConfig', () => {
       ncbiEmail: undefined,
       ncbiTool: 'pubcat',
       maxRps: 3,
+      ncbiAttempts: 6,
+      ncbiTimeoutSeconds: 120,
+      maxRetryAfterSeconds: 120,
       batchSize: 200,
+      maxMissingShare: 0.05,
+      databaseTimeouts: { connectSeconds: 10, statementSeconds: 300, idleTransactionSeconds: 300 },
       cronRefresh: '0 3 * * *',
       cronSync: '15 * * * *',
       logLevel: 'info',
+      logFormat: undefined,
     });
   });
 
@@ -108,7 +114,6 @@ describe('PUBCAT_MAX_RPS floor', () => {
     expect(loadConfig({ PUBCAT_MAX_RPS: '0.01' }).maxRps).toBe(0.01);
   });
 });
-
 
 describe('redactUrl', () => {
   it('hides a password given as ?password= or &password=, as well as user:pass@', () => {

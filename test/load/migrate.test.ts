@@ -13,6 +13,9 @@ const TABLES = [
   'missing_pmid',
   'saved_search',
   'schema_migrations',
+  'ncbi_start_slot',
+  'query_snapshot',
+  'query_snapshot_chunk',
 ];
 const VIEWS = ['v_record', 'v_facet_counts', 'v_record_history', 'v_runs'];
 
