@@ -24,8 +24,21 @@ const TAKE_AHEAD_MS = 50;
  * free, and a late start must not eat more than a quarter of it, leaving the rest to network jitter.
  */
 const LATE_MS = 5;
-/** Answers the clock offset is estimated from: the quickest of them bounds it most tightly. */
-const CLOCK_SAMPLES = 16;
+/**
+ * How fast the offset between this process's clock and the database's may change: 500 ppm, the
+ * fastest an NTP daemon slews a clock. An older reading of it is trusted less by that much.
+ */
+const CLOCK_DRIFT = 5e-4;
+
+/** This process's clock, in ms since the epoch: monotonic, so that no step of the system clock moves it. */
+const localNow = (): number => performance.timeOrigin + performance.now();
+
+/** The database's clock minus this process's, within `uncertaintyMs`, as read `at` (local). */
+interface ClockReading {
+  offsetMs: number;
+  uncertaintyMs: number;
+  at: number;
+}
 
 interface TakeAnswer {
   /** The database's clock when it took the start or refused it (ms since the epoch). */
@@ -40,8 +53,8 @@ export class DatabaseStartBudget implements StartBudget {
   /** Until then (local clock) this process already knows it cannot take a start, so it need not ask. */
   private busyUntil = 0;
   private row: Promise<void> | undefined;
-  /** Database clock minus local clock, each measured within half a round trip. */
-  private readonly clockSamples: Array<{ offsetMs: number; uncertaintyMs: number }> = [];
+  /** The tightest reading of the database's clock so far. */
+  private clock: ClockReading | undefined;
 
   /** `key`: what NCBI counts starts against (startBudgetKey in src/extract/start-budget.ts). */
   constructor(
@@ -50,9 +63,9 @@ export class DatabaseStartBudget implements StartBudget {
   ) {}
 
   async take(spacingMs: number): Promise<number> {
-    const known = this.busyUntil - Date.now();
+    const known = this.busyUntil - localNow();
     if (known > 0) return known;
-    const askedAt = Date.now();
+    const askedAt = localNow();
     const answer = await this.ask('take a request start from', async () => {
       // An UPDATE that waited for a concurrent taker's row lock sees that taker's next_slot and
       // may take nothing; the SELECT still reads the old one, and the answer is "ask again at once".
@@ -72,8 +85,8 @@ export class DatabaseStartBudget implements StartBudget {
       );
       return rows[0] as TakeAnswer;
     });
-    const answeredAt = Date.now();
-    const { offsetMs, uncertaintyMs } = this.sampleClock(askedAt, answeredAt, answer.clock_ms);
+    const answeredAt = localNow();
+    const { offsetMs, uncertaintyMs } = this.readClock(askedAt, answeredAt, answer.clock_ms);
     if (answer.slot_ms === null) {
       const retryMs = Math.max(1, (answer.next_ms ?? 0) - offsetMs - TAKE_AHEAD_MS - answeredAt);
       this.busyUntil = answeredAt + retryMs;
@@ -82,23 +95,30 @@ export class DatabaseStartBudget implements StartBudget {
     // Started no sooner than the slot can be by this clock, and when later than it can be, the
     // next slot moves with this start.
     const slotAt = answer.slot_ms - offsetMs;
-    const wait = slotAt + uncertaintyMs - Date.now();
+    const wait = slotAt + uncertaintyMs - localNow();
     if (wait > 0) await sleep(Math.ceil(wait));
-    const lateMs = Date.now() - (slotAt - uncertaintyMs);
+    const lateMs = localNow() - (slotAt - uncertaintyMs);
     if (lateMs > LATE_MS) this.respace(answer.slot_ms + lateMs + spacingMs);
-    this.busyUntil = Date.now() + spacingMs - TAKE_AHEAD_MS;
+    this.busyUntil = localNow() + spacingMs - TAKE_AHEAD_MS;
     return 0;
   }
 
   /**
-   * Adds one answer's reading of the database's clock and returns the best estimate of its
-   * offset: that of the quickest recent answer, whose reading was taken within half its round trip.
+   * Reads the database's clock from one answer: it was taken between asking and answering, so
+   * within half the round trip of their midpoint. A busy process answers slowly, so the tightest
+   * reading is kept, aged by CLOCK_DRIFT, until a tighter one comes, or one that disagrees with
+   * it (a clock was set).
    */
-  private sampleClock(askedAt: number, answeredAt: number, databaseMs: number): { offsetMs: number; uncertaintyMs: number } {
-    // + 1: Date.now() counts whole milliseconds.
-    this.clockSamples.push({ offsetMs: databaseMs - (askedAt + answeredAt) / 2, uncertaintyMs: (answeredAt - askedAt) / 2 + 1 });
-    if (this.clockSamples.length > CLOCK_SAMPLES) this.clockSamples.shift();
-    return this.clockSamples.reduce((best, sample) => (sample.uncertaintyMs < best.uncertaintyMs ? sample : best));
+  private readClock(askedAt: number, answeredAt: number, databaseMs: number): { offsetMs: number; uncertaintyMs: number } {
+    const reading = { offsetMs: databaseMs - (askedAt + answeredAt) / 2, uncertaintyMs: (answeredAt - askedAt) / 2, at: answeredAt };
+    const kept = this.clock;
+    if (kept !== undefined) {
+      const keptUncertaintyMs = kept.uncertaintyMs + (answeredAt - kept.at) * CLOCK_DRIFT;
+      const agree = Math.abs(reading.offsetMs - kept.offsetMs) <= reading.uncertaintyMs + keptUncertaintyMs;
+      if (agree && keptUncertaintyMs < reading.uncertaintyMs) return { offsetMs: kept.offsetMs, uncertaintyMs: keptUncertaintyMs };
+    }
+    this.clock = reading;
+    return reading;
   }
 
   /** Keeps the next start one spacing after this late one; if the write fails, only that gap is short. */
