@@ -67,7 +67,7 @@ export async function syncSavedSearches(run: ClaimedRun, context: JobContext): P
     logger.info({ runId: run.id, search: search.name, query: search.query, ...window, resuming: checkpoint !== null }, 'syncing saved search');
     counters = await runPipeline(
       { ...run, counters, checkpoint, resumed: checkpoint !== null },
-      numberedPmids(searchPubmed(context.client, search.query, window)),
+      numberedPmids(searchPubmed(context.client, search.query, { ...window, signal: context.cancel })),
       context,
       context.settings,
     );

@@ -52,7 +52,7 @@ export async function runBackfillCommand(pmids: string[], options: BackfillOptio
     const input = readPmidInput({
       args: pmids,
       ...(options.file === undefined ? {} : { file: options.file }),
-      ...(query === undefined ? {} : { query: frozenQueryHits(context.database, run, () => searchPubmed(context.client, query)) }),
+      ...(query === undefined ? {} : { query: frozenQueryHits(context.database, run, () => searchPubmed(context.client, query, { signal: context.cancel })) }),
     });
     // A fresh query run learns its hit count as esearch pages arrive; a resumed one has its list stored.
     const queryHits = query === undefined ? 0 : await frozenHitCount(context.database.db, run.id);
