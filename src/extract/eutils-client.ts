@@ -7,9 +7,10 @@
  * complete document it expects (and may cut it up); anything it throws counts as a bad answer and
  * is retried like a 503. The API key is never put in a URL, a log line or an error.
  */
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
+import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import { type Dispatcher, Pool } from 'undici';
 import { EutilsError, EutilsUnreachableError } from '../errors.js';
@@ -24,8 +25,7 @@ import {
   parseRetryAfterMs,
 } from './retry.js';
 import { checkErrorBody } from './response-checks.js';
-
-const gunzipAsync = promisify(gunzip);
+import { decodeBody } from './decode-body.js';
 
 /** How much later than its start a request on a new connection is counted as arriving. */
 const NEW_CONNECTION_ALLOWANCE_MS = 50;
@@ -48,15 +48,20 @@ export interface EutilsClientOptions {
   startBudget?: StartBudget;
   /** Keep-alive connections, i.e. the most requests in flight (default 32). */
   connections?: number;
-  /** One attempt, from sending to the last body byte (default 120 s). */
+  /** One attempt, from sending to the last body byte, however slowly it comes (default 120 s). */
   requestTimeoutMs?: number;
   /** One call, all attempts, limiter waits and backoff included (default 10 min). */
   deadlineMs?: number;
   backoff?: Partial<BackoffPolicy>;
-  /** Bodies larger than this are refused and retried (default 256 MiB). */
+  /**
+   * The most body bytes, after decompression, ever accepted (default 256 MiB); the cap used is
+   * lower when this process's heap could not parse that much (see responseCapBytes).
+   */
   maxResponseBytes?: number;
   /** Wait after a 429 that carries no `Retry-After` (default 2 s). */
   defaultRetryAfterMs?: number;
+  /** The longest wait a `Retry-After` may impose; a longer one is cut to it (default 120 s). */
+  maxRetryAfterMs?: number;
   logger?: Logger;
 }
 
@@ -72,6 +77,8 @@ export interface EutilsStats {
   failures: number;
   /** Body bytes received (after decompression). */
   bytes: number;
+  /** Answers with bytes invalid in their encoding, read with U+FFFD in their place. */
+  invalidEncoding: number;
 }
 
 export interface CallOptions {
@@ -84,14 +91,42 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** A status no retry will change (403, 404, 414, …). */
+/** An answer no retry will change: a status such as 403, 404 or 414, or a body too large to parse. */
 class FinalHttpError extends Error {}
+
+/**
+ * A body over the response cap. The same request would bring the same body, so it is not
+ * retried: the caller asks for fewer records at a time instead.
+ */
+export class OversizeResponseError extends FinalHttpError {
+  constructor(
+    /** The body's size when known up front (`content-length`), else undefined: reading stopped at the cap. */
+    readonly bytes: number | undefined,
+    readonly capBytes: number,
+    /** The cap was passed while inflating a gzip body. */
+    readonly inflated: boolean,
+  ) {
+    const size = bytes === undefined ? 'response' : `response of ${bytes} bytes`;
+    super(`${size} exceeds the ${capBytes}-byte cap${inflated ? ' once inflated (gzip)' : ''}`);
+    this.name = 'OversizeResponseError';
+  }
+}
+
+/**
+ * The largest body this process can take: a body becomes a string on the heap (twice its bytes
+ * when it holds any non-Latin-1 character) and is then cut into records, parsed and
+ * transformed, so it gets an eighth of the heap. `pubcat`'s 512 MB heap gives about 70 MB;
+ * NCBI's largest answers (200 records) are a few MB.
+ */
+export function responseCapBytes(configuredMax: number, heapLimitBytes = getHeapStatistics().heap_size_limit): number {
+  return Math.min(configuredMax, Math.floor(heapLimitBytes / 8));
+}
 
 /** An attempt that got no HTTP answer at all: refused, unresolvable, or no response headers in time. */
 class NoAnswerError extends TransientError {}
 
 export class EutilsClient {
-  readonly stats: EutilsStats = { requests: 0, retries: 0, rateLimited: 0, failures: 0, bytes: 0 };
+  readonly stats: EutilsStats = { requests: 0, retries: 0, rateLimited: 0, failures: 0, bytes: 0, invalidEncoding: 0 };
   readonly limiter: StartRateLimiter;
   readonly logger: Logger | undefined;
   private readonly pool: Pool;
@@ -103,6 +138,7 @@ export class EutilsClient {
   private readonly deadlineMs: number;
   private readonly maxResponseBytes: number;
   private readonly defaultRetryAfterMs: number;
+  private readonly maxRetryAfterMs: number;
 
   constructor(private readonly options: EutilsClientOptions) {
     const url = new URL(options.baseUrl);
@@ -110,8 +146,9 @@ export class EutilsClient {
     this.origin = url.origin;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
     this.deadlineMs = options.deadlineMs ?? 600_000;
-    this.maxResponseBytes = options.maxResponseBytes ?? 256 * 1024 * 1024;
+    this.maxResponseBytes = responseCapBytes(options.maxResponseBytes ?? 256 * 1024 * 1024);
     this.defaultRetryAfterMs = options.defaultRetryAfterMs ?? 2000;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.logger = options.logger;
     this.limiter = new StartRateLimiter(options.maxRps ?? (options.apiKey ? 10 : 3), options.paceFactor, options.startBudget);
@@ -210,9 +247,26 @@ export class EutilsClient {
    */
   private readonly connectAllowanceMs = (): number => (this.pool.stats.free > 0 ? 0 : NEW_CONNECTION_ALLOWANCE_MS);
 
-  /** One attempt: the body as text, or a TransientError / FinalHttpError saying why not. */
+  /**
+   * One attempt: the body as text, or a TransientError / FinalHttpError saying why not. Its clock
+   * covers the whole exchange, headers and body: undici's own timeouts restart with every chunk,
+   * so a server trickling a byte at a time would hold the attempt for as long as it cared to.
+   */
   private async send(utility: EutilsUtility, form: string, deadline: AbortSignal): Promise<string> {
-    const signal = AbortSignal.any([deadline, AbortSignal.timeout(this.requestTimeoutMs)]);
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(new Error(`attempt timed out after ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
+    const onDeadline = (): void => attempt.abort(deadline.reason);
+    if (deadline.aborted) onDeadline();
+    else deadline.addEventListener('abort', onDeadline, { once: true });
+    try {
+      return await this.exchange(utility, form, attempt.signal);
+    } finally {
+      clearTimeout(timer);
+      deadline.removeEventListener('abort', onDeadline);
+    }
+  }
+
+  private async exchange(utility: EutilsUtility, form: string, signal: AbortSignal): Promise<string> {
     let response;
     try {
       response = await this.pool.request({
@@ -226,52 +280,96 @@ export class EutilsClient {
       throw new NoAnswerError(`no answer: ${this.networkReason(error, signal)}`, { cause: error });
     }
     const { statusCode, headers } = response;
-    let body: string;
+    let bytes: Buffer;
     try {
-      body = await this.readBody(response.body, headers['content-encoding'] === 'gzip', headers['content-length']);
+      bytes = await this.readBody(response.body, headers);
     } catch (error) {
-      throw error instanceof TransientError
+      throw error instanceof TransientError || error instanceof OversizeResponseError
         ? error
         : new TransientError(`body cut off: ${this.networkReason(error, signal)}`, { cause: error });
     }
-    this.stats.bytes += body.length;
+    this.stats.bytes += bytes.length;
+    const contentType = headers['content-type'];
+    const { text: body, encoding, lossy } = decodeBody(bytes, typeof contentType === 'string' ? contentType : undefined);
     if (statusCode === 429) {
       this.stats.rateLimited += 1;
       const retryAfter = headers['retry-after'];
-      const retryAfterMs = parseRetryAfterMs(typeof retryAfter === 'string' ? retryAfter : undefined, this.defaultRetryAfterMs);
+      const retryAfterMs = this.cappedRetryAfterMs(utility, typeof retryAfter === 'string' ? retryAfter : undefined);
       throw new TransientError(`HTTP 429 (rate limit), retry after ${retryAfterMs} ms`, { retryAfterMs });
     }
     if (statusCode < 200 || statusCode >= 300) {
       const message = `HTTP ${statusCode}${describeErrorPage(body)}`;
       throw isRetryableStatus(statusCode) ? new TransientError(message) : new FinalHttpError(message);
     }
+    if (lossy) this.reportInvalidEncoding(utility, form, encoding);
     const bodyError = checkErrorBody(body);
     if (bodyError !== undefined) throw new TransientError(this.redact(bodyError));
     return body;
   }
 
-  private async readBody(body: Dispatcher.ResponseData['body'], gzipped: boolean, contentLength: unknown): Promise<string> {
+  /**
+   * The body's bytes, inflated when gzipped, given up as soon as they pass the response cap: on
+   * the wire (`content-length` first, when sent) and once inflated, counted as they stream.
+   */
+  private async readBody(body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers']): Promise<Buffer> {
     const cap = this.maxResponseBytes;
-    if (typeof contentLength === 'string' && Number(contentLength) > cap) {
+    const announced = Number(headers['content-length']);
+    if (announced > cap) {
       // Destroying an unread undici body emits an abort error; nobody else is listening.
       body.on('error', () => undefined).destroy();
-      throw new TransientError(`response of ${contentLength} bytes exceeds the ${cap}-byte cap`);
+      throw new OversizeResponseError(announced, cap, false);
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    // Leaving the loop early (throw) makes the iterator destroy the body and free the socket.
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > cap) throw new TransientError(`response exceeds the ${cap}-byte cap`);
-      chunks.push(chunk);
+    const collect = async (source: AsyncIterable<Buffer>): Promise<void> => {
+      for await (const chunk of source) {
+        chunks.push(chunk);
+        size += chunk.length;
+      }
+    };
+    // A failing stage makes pipeline destroy the others: the body, and with it the socket.
+    if (headers['content-encoding'] !== 'gzip') {
+      await pipeline(body, capped(cap, false), collect);
+      return Buffer.concat(chunks, size);
     }
-    const raw = Buffer.concat(chunks, size);
-    if (!gzipped) return raw.toString('utf8');
     try {
-      return (await gunzipAsync(raw, { maxOutputLength: cap })).toString('utf8');
+      await pipeline(body, capped(cap, false), createGunzip(), capped(cap, true), collect);
     } catch (error) {
-      throw new TransientError(`gzip body unreadable or over the ${cap}-byte cap: ${(error as Error).message}`, { cause: error });
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('Z_')) {
+        throw new TransientError(`gzip body unreadable: ${(error as Error).message}`, { cause: error });
+      }
+      throw error;
     }
+    return Buffer.concat(chunks, size);
+  }
+
+  /** `Retry-After` as asked, up to the cap: a proxy or a broken NCBI front end may ask for a day. */
+  private cappedRetryAfterMs(utility: EutilsUtility, header: string | undefined): number {
+    const askedMs = parseRetryAfterMs(header, this.defaultRetryAfterMs);
+    if (askedMs <= this.maxRetryAfterMs) return askedMs;
+    this.logger?.warn(
+      { utility, retryAfter: header, askedSeconds: seconds(askedMs), usedSeconds: seconds(this.maxRetryAfterMs) },
+      `NCBI asked to wait ${seconds(askedMs)} s (Retry-After: ${header}); waiting ${seconds(this.maxRetryAfterMs)} s, the PUBCAT_MAX_RETRY_AFTER cap`,
+    );
+    return this.maxRetryAfterMs;
+  }
+
+  /**
+   * Names the request whose answer lost characters for good, so its records can be checked; the
+   * load names each record holding U+FFFD too.
+   */
+  private reportInvalidEncoding(utility: EutilsUtility, form: string, encoding: string): void {
+    this.stats.invalidEncoding += 1;
+    const params = new URLSearchParams(form);
+    const db = params.get('db') ?? '';
+    const ids = (params.get('id') ?? '').split(',').filter((id) => id !== '');
+    const named = db === 'pmc' ? `PMC ids ${ids.map((id) => `PMC${id}`).join(', ')}` : `PMIDs ${ids.join(', ')}`;
+    const shown = named.length > 600 ? `${named.slice(0, 600)}… (${ids.length} in all)` : named;
+    this.logger?.warn(
+      { utility, db, encoding, ids: ids.length },
+      `invalid ${encoding === 'utf-8' ? 'UTF-8' : encoding} in NCBI's ${utility} answer for ${shown}; bytes replaced by U+FFFD`,
+    );
   }
 
   private formBody(params: EutilsParams): string {
@@ -307,6 +405,23 @@ export class EutilsClient {
     const key = this.options.apiKey;
     return key ? text.split(key).join('***') : text;
   }
+}
+
+/** A stage that passes chunks on until, all together, they pass `cap` bytes. */
+function capped(cap: number, inflated: boolean): (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
+  return async function* (source) {
+    let size = 0;
+    for await (const chunk of source) {
+      size += chunk.length;
+      if (size > cap) throw new OversizeResponseError(undefined, cap, inflated);
+      yield chunk;
+    }
+  };
+}
+
+/** Milliseconds as seconds for messages, to a tenth. */
+function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
 }
 
 /** ` (HTML page "title")` for NCBI's HTML error pages, else nothing. */

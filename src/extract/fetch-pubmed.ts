@@ -3,8 +3,10 @@
  * articles, books, deleted, missing or failed.
  *
  * - PMIDs go out in POSTed efetch batches, many in flight; the client's limiter paces the starts.
- * - A batch that fails after every retry is split in halves, recursively, so one bad record or an
- *   oversized answer costs only its own half; a single PMID that still fails is `failed`. When
+ * - A batch that fails after every retry is split in halves, recursively, so one bad record
+ *   costs only its own half; a single PMID that still fails is `failed`. An answer too large to
+ *   parse is split at once, without retrying (the same question brings the same answer), down
+ *   to the PMID whose record alone is too large. When
  *   calls keep failing with no success between them, NCBI is down, not the batch: splitting stops
  *   and the PMIDs are `failed` (a later run asks again) instead of costing hundreds of requests.
  * - NCBI silently leaves out PMIDs it does not know (and may answer a PMID nobody asked for), and
@@ -15,7 +17,7 @@
  */
 import { EutilsError, EutilsUnreachableError, InputError } from '../errors.js';
 import { cutPubmedArticleSet, type PubmedArticleSetPieces } from './efetch-response.js';
-import type { EutilsClient } from './eutils-client.js';
+import { type EutilsClient, OversizeResponseError } from './eutils-client.js';
 import { fetchPmc } from './pmc.js';
 import { chunk, runConcurrently } from './run-concurrently.js';
 import type { FailedPmid, FetchPubmedResult } from './types.js';
@@ -107,12 +109,20 @@ async function fetchBatch(
     return { pieces: [pieces], failed: [] };
   } catch (error) {
     if (!(error instanceof EutilsError) || error instanceof EutilsUnreachableError) throw error;
-    streak.count += 1;
-    if (pmids.length === 1 || streak.count >= OUTAGE_FAILURES) {
+    // An answer too large is still an answer: it says nothing about an outage.
+    const oversize = error.cause instanceof OversizeResponseError ? error.cause : undefined;
+    if (oversize === undefined) streak.count += 1;
+    if (pmids.length === 1 && oversize !== undefined) {
+      return { pieces: [], failed: [{ pmid: pmids[0] as number, reason: oversizeReason(pmids[0] as number, oversize) }] };
+    }
+    if (pmids.length === 1 || (oversize === undefined && streak.count >= OUTAGE_FAILURES)) {
       const reason = pmids.length === 1 ? error.message : `${error.message} (not split further: ${streak.count} calls failed in a row)`;
       return { pieces: [], failed: pmids.map((pmid) => ({ pmid, reason })) };
     }
-    client.logger?.warn({ size: pmids.length, reason: error.message }, 'efetch batch failed; retrying its halves');
+    client.logger?.warn(
+      { size: pmids.length, reason: error.message },
+      oversize === undefined ? 'efetch batch failed; retrying its halves' : 'efetch answer too large to parse; asking for its halves',
+    );
     const middle = Math.ceil(pmids.length / 2);
     const halves = await Promise.all([
       fetchBatch(client, pmids.slice(0, middle), streak, signal, SPLIT_ATTEMPTS),
@@ -120,6 +130,17 @@ async function fetchBatch(
     ]);
     return { pieces: halves.flatMap((half) => half.pieces), failed: halves.flatMap((half) => half.failed) };
   }
+}
+
+/** Why a PMID is given up whose record alone makes an answer too large, in sizes a reader can compare. */
+function oversizeReason(pmid: number, oversize: OversizeResponseError): string {
+  const cap = `${megabytes(oversize.capBytes)} MB this process can parse`;
+  const size = oversize.bytes === undefined ? `was over the ${cap}` : `was ${megabytes(oversize.bytes)} MB, over the ${cap}`;
+  return `NCBI's answer for PMID ${pmid} ${size} (${oversize.message})`;
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1_000_000).toFixed(1);
 }
 
 function uniquePmids(pmids: readonly number[]): Set<number> {
