@@ -31,6 +31,10 @@ export interface Config {
   maxRps: number;
   /** Attempts per E-utilities call, the first included, before it is given up. */
   ncbiAttempts: number;
+  /** One E-utilities attempt, request sent to last body byte, in seconds. */
+  ncbiTimeoutSeconds: number;
+  /** The longest wait a 429's `Retry-After` may impose, in seconds. */
+  maxRetryAfterSeconds: number;
   batchSize: number;
   /** Share (0–1) of a batch's or run's PMIDs that may be missing before NCBI is taken to be failing. */
   maxMissingShare: number;
@@ -135,6 +139,8 @@ const environmentSchema = z.object({
     .refine((value) => /^[A-Za-z0-9._-]+$/.test(value), { error: 'letters, digits, dot, dash or underscore' }),
   PUBCAT_MAX_RPS: optionalText,
   PUBCAT_NCBI_ATTEMPTS: positiveInteger(20).default(6),
+  PUBCAT_NCBI_TIMEOUT: seconds(1, 3_600, 120),
+  PUBCAT_MAX_RETRY_AFTER: seconds(1, 3_600, 120),
   PUBCAT_BATCH_SIZE: positiveInteger(MAX_BATCH_SIZE).default(200),
   PUBCAT_MAX_MISSING_SHARE: missingShare,
   PUBCAT_CRON_REFRESH: cronExpression('0 3 * * *'),
@@ -172,6 +178,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     ncbiTool: values.NCBI_TOOL,
     maxRps: parseMaxRps(values.PUBCAT_MAX_RPS, rpsCeiling),
     ncbiAttempts: values.PUBCAT_NCBI_ATTEMPTS,
+    ncbiTimeoutSeconds: values.PUBCAT_NCBI_TIMEOUT,
+    maxRetryAfterSeconds: values.PUBCAT_MAX_RETRY_AFTER,
     batchSize: values.PUBCAT_BATCH_SIZE,
     maxMissingShare: values.PUBCAT_MAX_MISSING_SHARE,
     cronRefresh: values.PUBCAT_CRON_REFRESH,

@@ -32,6 +32,8 @@ export function createEutilsClient(config: Config, logger: Logger, database: Cat
     ...(config.ncbiApiKey === undefined ? {} : { apiKey: config.ncbiApiKey }),
     maxRps: config.maxRps,
     backoff: { maxAttempts: config.ncbiAttempts },
+    requestTimeoutMs: config.ncbiTimeoutSeconds * 1000,
+    maxRetryAfterMs: config.maxRetryAfterSeconds * 1000,
     ...(startBudget === undefined ? {} : { startBudget }),
     logger,
   });
