@@ -5,12 +5,14 @@
  *
  * It behaves like NCBI where that matters to a client: it limits request starts per rolling second
  * (429 with NCBI's JSON body and `Retry-After`), answers after a latency (fixed + per record),
- * silently leaves out unknown PMIDs, and injects NCBI's known failures on demand (see FaultKind).
- * Every request is recorded so tests can assert on what the server saw.
+ * silently leaves out unknown PMIDs, and injects NCBI's known failures on demand (see FaultKind)
+ * and hostile answers beyond them (see HostileKind). Every request is recorded so tests can
+ * assert on what the server saw.
  *
  *   const server = await startFakeEutils({ rateLimit: 3, latency: { fixedMs: 5 } });
  *   server.addPubmedRecords(records);             // { pmid, xml } pairs
  *   server.setFaults({ serverError: { count: 2 } });
+ *   server.setHostile({ trickle: { probability: 1 } });
  *   … new EutilsClient({ baseUrl: server.url, … }) …
  *   server.requests                               // [{ at, utility, params, status, fault }]
  *   await server.close();
@@ -29,6 +31,7 @@ import {
   rateLimitBody,
   serverErrorPage,
 } from './fake-eutils-bodies.js';
+import { changesRecords, HOSTILE_KINDS, type HostileKind, hostileRecord, sendHostile } from './fake-eutils-hostile.js';
 import { FakeSearches, type SearchHit } from './fake-eutils-search.js';
 
 /**
@@ -49,8 +52,12 @@ export interface FaultRule {
   utilities?: Utility[];
   /** Only these databases (default all). */
   dbs?: string[];
+  /** Only efetch db=pubmed requests that ask for one of these PMIDs (default any request). */
+  pmids?: number[];
 }
 export type FaultPlan = Partial<Record<FaultKind, FaultRule>>;
+/** Hostile answers, chosen by the same rules; a request that draws a fault gets no hostile answer. */
+export type HostilePlan = Partial<Record<HostileKind, FaultRule>>;
 
 export interface Latency {
   fixedMs?: number;
@@ -64,6 +71,7 @@ export interface FakeEutilsOptions {
   retryAfterSeconds?: number;
   latency?: Latency;
   faults?: FaultPlan;
+  hostile?: HostilePlan;
   /** Seed of the generator deciding probabilistic faults (default 1). */
   seed?: number;
   /** Gzip bodies for clients that accept it (default false). */
@@ -80,6 +88,7 @@ export interface RecordedRequest {
   /** When the answer was complete (ms since epoch); absent for resets and hangs. */
   doneAt?: number;
   fault?: FaultKind;
+  hostile?: HostileKind;
   /** Records (or ids) in the answer. */
   records: number;
 }
@@ -100,12 +109,13 @@ export interface FakeEutils {
   /** What esearch finds for `term` (hits carry the dates a window filters on). */
   addSearch(term: string, hits: readonly SearchHit[]): void;
   setFaults(faults: FaultPlan): void;
+  setHostile(plan: HostilePlan): void;
   setRateLimit(limit: number | undefined): void;
   setLatency(latency: Latency): void;
   close(): Promise<void>;
 }
 
-export type { SearchHit };
+export type { HostileKind, SearchHit };
 
 export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<FakeEutils> {
   const pubmed = new Map<number, string>();
@@ -127,18 +137,21 @@ export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<
   const arrivals: number[] = [];
   const sockets = new Set<Socket>();
   let faults: FaultPlan = structuredClone(options.faults ?? {});
+  let hostile: HostilePlan = structuredClone(options.hostile ?? {});
   let rateLimit = options.rateLimit;
   let latency: Latency = options.latency ?? {};
   const random = seededRandom(options.seed ?? 1);
   let errorStatus = 0;
 
-  const pickFault = (utility: Utility, db: string): FaultKind | undefined => {
-    for (const kind of FAULT_KINDS) {
-      const rule = faults[kind];
+  const pick = <K extends string>(kinds: readonly K[], plan: Partial<Record<K, FaultRule>>, pubmedOnly: (kind: K) => boolean, utility: Utility, params: Record<string, string>): K | undefined => {
+    const db = params.db ?? '';
+    for (const kind of kinds) {
+      const rule = plan[kind];
       if (rule === undefined) continue;
       if (rule.utilities !== undefined && !rule.utilities.includes(utility)) continue;
       if (rule.dbs !== undefined && !rule.dbs.includes(db)) continue;
-      if ((kind === 'dropIds' || kind === 'strayRecord') && (utility !== 'efetch' || db !== 'pubmed')) continue;
+      if ((pubmedOnly(kind) || rule.pmids !== undefined) && (utility !== 'efetch' || db !== 'pubmed')) continue;
+      if (rule.pmids !== undefined && !askedFor(params).some((pmid) => rule.pmids?.includes(pmid))) continue;
       if (rule.count !== undefined && rule.count > 0) {
         rule.count -= 1;
         return kind;
@@ -149,7 +162,7 @@ export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<
   };
 
   /** The answer body and how many records it holds. */
-  const answer = (utility: Utility, params: Record<string, string>, fault: FaultKind | undefined): { body: string; records: number } => {
+  const answer = (utility: Utility, params: Record<string, string>, fault: FaultKind | undefined, hostileKind: HostileKind | undefined): { body: string; records: number } => {
     const ids = (params.id ?? '').split(',').map((id) => id.trim()).filter((id) => id !== '');
     if (utility === 'esearch') return searches.answer(params);
     if (params.db === 'pmc') {
@@ -160,8 +173,7 @@ export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<
       const pieces = found.map((id) => store.get(`PMC${id}`) as string);
       return { body: utility === 'efetch' ? pmcArticleSet(pieces, missing) : pmcSummarySet(pieces, missing), records: pieces.length };
     }
-    // NCBI reads "-1" as 1: do not trust that the PMID returned is the one asked for.
-    const pmids = [...new Set(ids.map((id) => Number(id.replace(/\D/g, ''))))];
+    const pmids = askedFor(params);
     let found = pmids.flatMap((pmid) => {
       const xml = findPubmed(pmid);
       return xml === undefined ? [] : [{ pmid, xml }];
@@ -176,6 +188,8 @@ export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<
       const stray = [...pubmed].find(([pmid]) => !asked.has(pmid));
       if (stray !== undefined) found.push({ pmid: stray[0], xml: stray[1] });
     }
+    if (hostileKind === 'emptySet') return { body: pubmedArticleSet([], []), records: 0 };
+    if (hostileKind !== undefined && changesRecords(hostileKind)) found = found.map((record) => ({ pmid: record.pmid, xml: hostileRecord(hostileKind, record.xml) }));
     const gone = pmids.filter((pmid) => deleted.has(pmid));
     return { body: pubmedArticleSet(found.map((record) => record.xml), gone), records: found.length + gone.length };
   };
@@ -198,9 +212,11 @@ export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<
       return void send(response, entry, 429, 'application/json', body);
     }
 
-    const fault = pickFault(utility, params.db ?? '');
+    const fault = pick(FAULT_KINDS, faults, (kind) => kind === 'dropIds' || kind === 'strayRecord', utility, params);
     if (fault !== undefined) entry.fault = fault;
-    const { body, records } = answer(utility, params, fault);
+    const hostileKind = fault === undefined ? pick(HOSTILE_KINDS, hostile, changesRecords, utility, params) : undefined;
+    if (hostileKind !== undefined) entry.hostile = hostileKind;
+    const { body, records } = answer(utility, params, fault, hostileKind);
     entry.records = records;
     await sleepMs((latency.fixedMs ?? 0) + (latency.perRecordMs ?? 0) * records);
 
@@ -221,6 +237,7 @@ export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<
         if (fault === 'reset') setImmediate(() => request.socket.destroy());
         return;
       default: {
+        if (hostileKind !== undefined && !changesRecords(hostileKind)) return sendHostile(hostileKind, response, entry, body, random);
         const wantsGzip = options.gzip === true && /gzip/.test(String(request.headers['accept-encoding'] ?? ''));
         if (wantsGzip) {
           response.setHeader('content-encoding', 'gzip');
@@ -265,6 +282,9 @@ export async function startFakeEutils(options: FakeEutilsOptions = {}): Promise<
     setFaults: (plan) => {
       faults = structuredClone(plan);
     },
+    setHostile: (plan) => {
+      hostile = structuredClone(plan);
+    },
     setRateLimit: (limit) => {
       rateLimit = limit;
     },
@@ -305,6 +325,12 @@ async function streamBody(response: ServerResponse, entry: RecordedRequest, body
 }
 
 const STREAM_SLICE = 256 * 1024;
+
+/** The PMIDs of an efetch db=pubmed request. NCBI reads "-1" as 1: do not trust that the PMID returned is the one asked for. */
+function askedFor(params: Record<string, string>): number[] {
+  const ids = (params.id ?? '').split(',').map((id) => id.trim()).filter((id) => id !== '');
+  return [...new Set(ids.map((id) => Number(id.replace(/\D/g, ''))))];
+}
 
 /** Query string and form body together, as NCBI accepts both. */
 async function readParams(request: IncomingMessage): Promise<Record<string, string>> {
