@@ -147,6 +147,7 @@ export async function runPipeline(
       await recordBatchProgress(trx, run, batchDelta, { position: batch.endPosition } satisfies InputCheckpoint);
       if (loaded.held !== undefined && (await noteHeldMisses(trx, run, loaded.held.reason))) logger.warn({ runId: run.id }, loaded.held.reason);
       for (const { pmid, reason } of failed) logger.warn({ pmid, reason }, `PMID ${pmid} failed: ${reason}`);
+      for (const { pmid, reason } of loaded.invalidEncoding) logger.warn({ pmid, reason }, `PMID ${pmid} loaded with characters lost: ${reason}`);
       return batchDelta;
     });
     for (const key of Object.keys(delta) as Array<keyof RunCounters>) counters[key] += delta[key] ?? 0;
