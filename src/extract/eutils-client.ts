@@ -7,23 +7,22 @@
  * complete document it expects (and may cut it up); anything it throws counts as a bad answer and
  * is retried like a 503. The API key is never put in a URL, a log line or an error.
  */
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getHeapStatistics } from 'node:v8';
-import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
-import { type Dispatcher, Pool } from 'undici';
+import { Pool } from 'undici';
 import { EutilsError, EutilsUnreachableError } from '../errors.js';
 import { StartRateLimiter } from './rate-limiter.js';
 import type { StartBudget } from './start-budget.js';
 import {
   type BackoffPolicy,
   DEFAULT_BACKOFF,
+  FinalHttpError,
   TransientError,
   backoffDelayMs,
   isRetryableStatus,
   parseRetryAfterMs,
 } from './retry.js';
+import { OversizeResponseError, readBody, responseCapBytes } from './response-body.js';
 import { checkErrorBody } from './response-checks.js';
 import { decodeBody } from './decode-body.js';
 
@@ -89,37 +88,6 @@ export interface CallOptions {
    * with its body all end when it aborts, and the call rejects with the signal's reason.
    */
   signal?: AbortSignal;
-}
-
-/** An answer no retry will change: a status such as 403, 404 or 414, or a body too large to parse. */
-class FinalHttpError extends Error {}
-
-/**
- * A body over the response cap. The same request would bring the same body, so it is not
- * retried: the caller asks for fewer records at a time instead.
- */
-export class OversizeResponseError extends FinalHttpError {
-  constructor(
-    /** The body's size when known up front (`content-length`), else undefined: reading stopped at the cap. */
-    readonly bytes: number | undefined,
-    readonly capBytes: number,
-    /** The cap was passed while inflating a gzip body. */
-    readonly inflated: boolean,
-  ) {
-    const size = bytes === undefined ? 'response' : `response of ${bytes} bytes`;
-    super(`${size} exceeds the ${capBytes}-byte cap${inflated ? ' once inflated (gzip)' : ''}`);
-    this.name = 'OversizeResponseError';
-  }
-}
-
-/**
- * The largest body this process can take: a body becomes a string on the heap (twice its bytes
- * when it holds any non-Latin-1 character) and is then cut into records, parsed and
- * transformed, so it gets an eighth of the heap. `pubcat`'s 512 MB heap gives about 70 MB;
- * NCBI's largest answers (200 records) are a few MB.
- */
-export function responseCapBytes(configuredMax: number, heapLimitBytes = getHeapStatistics().heap_size_limit): number {
-  return Math.min(configuredMax, Math.floor(heapLimitBytes / 8));
 }
 
 /** An attempt that got no HTTP answer at all: refused, unresolvable, or no response headers in time. */
@@ -282,7 +250,7 @@ export class EutilsClient {
     const { statusCode, headers } = response;
     let bytes: Buffer;
     try {
-      bytes = await this.readBody(response.body, headers);
+      bytes = await readBody(response.body, headers, this.maxResponseBytes);
     } catch (error) {
       throw error instanceof TransientError || error instanceof OversizeResponseError
         ? error
@@ -305,43 +273,6 @@ export class EutilsClient {
     const bodyError = checkErrorBody(body);
     if (bodyError !== undefined) throw new TransientError(this.redact(bodyError));
     return body;
-  }
-
-  /**
-   * The body's bytes, inflated when gzipped, given up as soon as they pass the response cap: on
-   * the wire (`content-length` first, when sent) and once inflated, counted as they stream.
-   */
-  private async readBody(body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers']): Promise<Buffer> {
-    const cap = this.maxResponseBytes;
-    const announced = Number(headers['content-length']);
-    if (announced > cap) {
-      // Destroying an unread undici body emits an abort error; nobody else is listening.
-      body.on('error', () => undefined).destroy();
-      throw new OversizeResponseError(announced, cap, false);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const collect = async (source: AsyncIterable<Buffer>): Promise<void> => {
-      for await (const chunk of source) {
-        chunks.push(chunk);
-        size += chunk.length;
-      }
-    };
-    // A failing stage makes pipeline destroy the others: the body, and with it the socket.
-    if (headers['content-encoding'] !== 'gzip') {
-      await pipeline(body, capped(cap, false), collect);
-      return Buffer.concat(chunks, size);
-    }
-    try {
-      await pipeline(body, capped(cap, false), createGunzip(), capped(cap, true), collect);
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('Z_')) {
-        throw new TransientError(`gzip body unreadable: ${(error as Error).message}`, { cause: error });
-      }
-      throw error;
-    }
-    return Buffer.concat(chunks, size);
   }
 
   /** `Retry-After` as asked, up to the cap: a proxy or a broken NCBI front end may ask for a day. */
@@ -405,18 +336,6 @@ export class EutilsClient {
     const key = this.options.apiKey;
     return key ? text.split(key).join('***') : text;
   }
-}
-
-/** A stage that passes chunks on until, all together, they pass `cap` bytes. */
-function capped(cap: number, inflated: boolean): (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
-  return async function* (source) {
-    let size = 0;
-    for await (const chunk of source) {
-      size += chunk.length;
-      if (size > cap) throw new OversizeResponseError(undefined, cap, inflated);
-      yield chunk;
-    }
-  };
 }
 
 /** Milliseconds as seconds for messages, to a tenth. */

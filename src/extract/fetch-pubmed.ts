@@ -17,8 +17,9 @@
  */
 import { EutilsError, EutilsUnreachableError, InputError } from '../errors.js';
 import { cutPubmedArticleSet, type PubmedArticleSetPieces } from './efetch-response.js';
-import { type EutilsClient, OversizeResponseError } from './eutils-client.js';
+import type { EutilsClient } from './eutils-client.js';
 import { fetchPmc } from './pmc.js';
+import { OversizeResponseError } from './response-body.js';
 import { chunk, runConcurrently } from './run-concurrently.js';
 import type { FailedPmid, FetchPubmedResult } from './types.js';
 

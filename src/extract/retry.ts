@@ -35,6 +35,9 @@ export class TransientError extends Error {
   }
 }
 
+/** An answer no retry will change: a status such as 403, 404 or 414, or a body too large to parse. */
+export class FinalHttpError extends Error {}
+
 /** Statuses worth another try: throttling, NCBI's proxies and backends, its sporadic 400s. */
 export function isRetryableStatus(status: number): boolean {
   return status === 400 || status === 408 || status === 429 || status >= 500;

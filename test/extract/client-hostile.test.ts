@@ -8,8 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EutilsError } from '../../src/errors.js';
 import { decodeBody } from '../../src/extract/decode-body.js';
 import { cutPubmedArticleSet } from '../../src/extract/efetch-response.js';
-import { EutilsClient, type EutilsClientOptions, OversizeResponseError, responseCapBytes } from '../../src/extract/eutils-client.js';
+import { EutilsClient, type EutilsClientOptions } from '../../src/extract/eutils-client.js';
 import { fetchPubmed } from '../../src/extract/fetch-pubmed.js';
+import { OversizeResponseError, responseCapBytes } from '../../src/extract/response-body.js';
 import { type FakeEutils, type HostileKind, startFakeEutils } from '../support/fake-eutils.js';
 import { loadPubmedFixtureRecords } from '../support/ncbi-fixtures.js';
 
