@@ -34,6 +34,8 @@ export class StartRateLimiter {
   private readonly waiters: Waiter[] = [];
   private resumeAt = 0;
   private running = false;
+  /** Aborted to end the dispatch loop's current pause (see wakeDispatch). */
+  private pauseEnd = new AbortController();
 
   constructor(
     maxRps: number,
@@ -71,6 +73,8 @@ export class StartRateLimiter {
       const onAbort = (): void => {
         const index = this.waiters.indexOf(waiter);
         if (index >= 0) this.waiters.splice(index, 1);
+        // With nobody left waiting, the dispatch loop's pause must not keep an exiting process alive.
+        if (this.waiters.length === 0) this.wakeDispatch();
         reject(signal?.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -104,7 +108,7 @@ export class StartRateLimiter {
       while (this.waiters.length > 0) {
         const paused = this.resumeAt - Date.now();
         if (paused > 0) {
-          await sleep(timerDelayMs(paused));
+          await this.pause(paused);
           continue;
         }
         const head = this.waiters[0] as Waiter;
@@ -119,7 +123,7 @@ export class StartRateLimiter {
           continue;
         }
         if (waitMs > 0) {
-          await sleep(timerDelayMs(waitMs));
+          await this.pause(waitMs);
           continue;
         }
         // A start taken while this process began a cool-down is given up.
@@ -130,5 +134,15 @@ export class StartRateLimiter {
     } finally {
       this.running = false;
     }
+  }
+
+  /** A dispatch pause that `wakeDispatch` ends early. */
+  private pause(ms: number): Promise<void> {
+    return sleep(timerDelayMs(ms), undefined, { signal: this.pauseEnd.signal }).catch(() => undefined);
+  }
+
+  private wakeDispatch(): void {
+    this.pauseEnd.abort();
+    this.pauseEnd = new AbortController();
   }
 }

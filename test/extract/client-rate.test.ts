@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EutilsClient } from '../../src/extract/eutils-client.js';
 import { cutPubmedArticleSet } from '../../src/extract/efetch-response.js';
@@ -61,6 +62,20 @@ describe('request start rate', () => {
 });
 
 describe('StartRateLimiter', () => {
+  it('lets a process exit once every caller waiting out a long pause has given up', () => {
+    const limiter = new URL('../../dist/src/extract/rate-limiter.js', import.meta.url).href;
+    const script = `
+      const { StartRateLimiter } = await import(${JSON.stringify(limiter)});
+      const limiter = new StartRateLimiter(3);
+      await limiter.coolDown(60_000);
+      const waiting = limiter.acquire(AbortSignal.timeout(100)).catch(() => 'gave up');
+      console.log(await waiting);`;
+    const startedAt = Date.now();
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(child.stdout.trim()).toBe('gave up');
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+  });
+
   it('spaces consecutive starts at least 1000 / (maxRps × paceFactor) ms apart, in FIFO order, at that rate', async () => {
     const limiter = new StartRateLimiter(10, 0.98);
     const grants: Array<{ caller: number; at: number }> = [];
