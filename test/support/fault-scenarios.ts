@@ -97,9 +97,9 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
         const pmids = stockServer(server, 600);
         server.setLatency({ fixedMs: 100 });
         try {
-          // Cut once a few batches have been fetched, so the cut lands mid-run.
-          const cutAfterFetches = async (): Promise<void> => {
-            while (server.requests.filter((request) => request.utility === 'efetch').length < 4) await pause(20);
+          // Cut once a few batches have been fetched, so the cut lands mid-run (unless the run ended first).
+          const cutAfterFetches = async (ended: AbortSignal): Promise<void> => {
+            while (!ended.aborted && server.requests.filter((request) => request.utility === 'efetch').length < 4) await pause(20);
             await proxy.cut();
           };
           return await backfillWith(proxied.toString(), { EUTILS_BASE_URL: server.url, PUBCAT_DB_CONNECT_TIMEOUT: '2' }, pmids.map(String), cutAfterFetches);
@@ -124,7 +124,7 @@ async function backfillWith(
   databaseUrl: string | undefined,
   env: Record<string, string>,
   pmids: string[],
-  whileRunning?: () => Promise<void>,
+  whileRunning?: (ended: AbortSignal) => Promise<void>,
 ): Promise<CliResult & { ms: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'pubcat-fault-'));
   try {
@@ -137,8 +137,13 @@ async function backfillWith(
   }
 }
 
-function runTimed(args: string[], env: Record<string, string>, whileRunning?: () => Promise<void>): Promise<CliResult & { ms: number }> {
+function runTimed(
+  args: string[],
+  env: Record<string, string>,
+  whileRunning?: (ended: AbortSignal) => Promise<void>,
+): Promise<CliResult & { ms: number }> {
   const startedAt = Date.now();
+  const ended = new AbortController();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], { env: childEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -146,8 +151,11 @@ function runTimed(args: string[], env: Record<string, string>, whileRunning?: ()
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - startedAt }));
-    void whileRunning?.().catch(reject);
+    child.on('close', (code, signal) => {
+      ended.abort();
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - startedAt });
+    });
+    void whileRunning?.(ended.signal).catch(reject);
   });
 }
 
