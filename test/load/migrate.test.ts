@@ -9,6 +9,8 @@ const TABLES = [
   'catalogue_record_version',
   'record_facet',
   'record_source',
+  'record_mesh',
+  'record_citation',
   'etl_run',
   'missing_pmid',
   'saved_search',

@@ -1,0 +1,110 @@
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { markDeleted } from '../../src/load/tombstones.js';
+import { transformPubmedRecord } from '../../src/transform/index.js';
+import type { TransformedRecord } from '../../src/transform/types.js';
+import { backends, postgresBackend, type TestDatabase } from '../support/databases.js';
+import { loadPubmedFixtureRecords } from '../support/ncbi-fixtures.js';
+import { upsertRecords } from '../support/records.js';
+
+/** PMID 32887691 (BMJ): MeSH with starred qualifiers, pages m3379, full date 2020-09-04. */
+const BMJ = 32887691;
+
+async function startRun(database: TestDatabase): Promise<number> {
+  const run = await database.db.insertInto('etl_run').values({ job: 'backfill', replica: 'test:1' }).returning('id').executeTakeFirstOrThrow();
+  return Number(run.id);
+}
+
+describe.each(backends)('the analysts\' schema on $name', (backend) => {
+  let database: TestDatabase;
+  let records: TransformedRecord[];
+  beforeAll(async () => {
+    database = await backend.open();
+    records = loadPubmedFixtureRecords().map((input) => transformPubmedRecord(input));
+    await upsertRecords(database, records, await startRun(database));
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  it('types the citation fields of the stored record as columns', async () => {
+    const { rows } = await sql<Record<string, unknown>>`
+      SELECT r.issn, r.volume, r.issue, r.start_page, to_char(r.publish_date, 'YYYY-MM-DD') AS publish_date,
+        r.publication_types, c.journal_abbreviation, c.pages
+      FROM catalogue_record r JOIN record_citation c USING (pmid) WHERE r.pmid = ${BMJ}`.execute(database.db);
+    expect(rows).toEqual([
+      {
+        issn: ['1756-1833', '0959-8138'],
+        volume: '370',
+        issue: null,
+        start_page: 'm3379',
+        publish_date: '2020-09-04',
+        publication_types: ['Journal Article', 'Practice Guideline'],
+        journal_abbreviation: 'BMJ',
+        pages: 'm3379',
+      },
+    ]);
+  });
+
+  it('lists each MeSH heading with its UI, qualifiers and major-topic flags', async () => {
+    const { rows } = await sql<Record<string, unknown>>`
+      SELECT heading, descriptor, descriptor_ui, qualifier, qualifier_ui, major_topic FROM record_mesh
+      WHERE pmid = ${BMJ} AND heading <= 2 ORDER BY heading, qualifier NULLS FIRST`.execute(database.db);
+    expect(rows).toEqual([
+      { heading: 1, descriptor: 'Adrenal Cortex Hormones', descriptor_ui: 'D000305', qualifier: null, qualifier_ui: null, major_topic: true },
+      { heading: 1, descriptor: 'Adrenal Cortex Hormones', descriptor_ui: 'D000305', qualifier: 'therapeutic use', qualifier_ui: 'Q000627', major_topic: true },
+      { heading: 2, descriptor: 'Betacoronavirus', descriptor_ui: 'D000073640', qualifier: null, qualifier_ui: null, major_topic: true },
+    ]);
+    const { rows: counts } = await sql<{ headings: number }>`
+      SELECT count(*)::int AS headings FROM record_mesh WHERE pmid = ${BMJ} AND qualifier IS NULL`.execute(database.db);
+    expect(counts[0]?.headings).toBe(10);
+  });
+
+  it('rewrites the MeSH rows when a record changes, and keeps them for a tombstone', async () => {
+    const [bmj] = records.filter((record) => record.pmid === BMJ);
+    const edited = transformPubmedRecord({
+      pmid: BMJ,
+      kind: 'article',
+      xml: bmj!.sourceXml.replace(/<MeshHeading><DescriptorName UI="D006801"[^]*?<\/MeshHeading>/, ''),
+    });
+    const runId = await startRun(database);
+    await upsertRecords(database, [edited], runId);
+    const headings = async () =>
+      (await sql<{ descriptor: string }>`SELECT descriptor FROM record_mesh WHERE pmid = ${BMJ} AND qualifier IS NULL`.execute(database.db)).rows.map(
+        (row) => row.descriptor,
+      );
+    expect(await headings()).toHaveLength(9);
+    expect(await headings()).not.toContain('Humans');
+    await markDeleted(database.db, [BMJ], runId, 'delete-citation');
+    expect(await headings()).toHaveLength(9);
+  });
+});
+
+describe.skipIf(postgresBackend === undefined)('pubcat_reader on the analysts\' schema', () => {
+  let database: TestDatabase;
+  let reader: pg.Client;
+  beforeAll(async () => {
+    database = await postgresBackend!.open();
+    const url = new URL(database.env.DATABASE_URL!);
+    url.username = 'pubcat_reader';
+    reader = new pg.Client({ connectionString: url.toString() });
+    await reader.connect();
+  });
+  afterAll(async () => {
+    await reader?.end();
+    await database?.close();
+  });
+
+  it('reads the facet, MeSH and citation tables and the typed columns, and not the source XML', async () => {
+    for (const query of [
+      'SELECT facet, value FROM record_facet LIMIT 1',
+      'SELECT descriptor, qualifier, major_topic FROM record_mesh LIMIT 1',
+      'SELECT journal_abbreviation, pages FROM record_citation LIMIT 1',
+      'SELECT issn, volume, issue, pages, publish_date, journal_abbreviation, publication_types FROM v_record LIMIT 1',
+    ]) {
+      await expect(reader.query(query), query).resolves.toBeDefined();
+    }
+    await expect(reader.query('SELECT pubmed_xml FROM record_source LIMIT 1')).rejects.toThrow(/permission denied/);
+  });
+});
