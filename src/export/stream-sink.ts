@@ -1,0 +1,99 @@
+/**
+ * Writes an export to stdout or to a file. A file is written under a temporary name beside it and
+ * renamed when complete, so a reader (or a cron job's next step) never sees half an export.
+ */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { InputError } from '../errors.js';
+import { CSV_HEADER, SOLR_CLOSE, SOLR_OPEN, SOLR_SEPARATOR, type EncodedPage, type ExportFormat } from './formats.js';
+
+export interface ExportSink {
+  /** Whether a page is delivered for good once write() resolves, so a target may save its position page by page. */
+  readonly deliversEachPage: boolean;
+  /** Retried requests so far (for the progress line). */
+  readonly retries: number;
+  write(page: EncodedPage): Promise<void>;
+  /** Completes the output; an export that failed calls abort() instead. */
+  finish(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export class StreamSink implements ExportSink {
+  readonly deliversEachPage = false;
+  readonly retries = 0;
+  private written = 0;
+  /** CSV rows end as RFC 4180 says; JSON lines with a plain newline. */
+  private readonly lineEnd: string;
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly stream: Writable,
+    private readonly format: ExportFormat,
+    private readonly file: { path: string; partial: string } | undefined,
+  ) {
+    this.lineEnd = format === 'csv' ? '\r\n' : '\n';
+    stream.on('error', (error) => (this.failure ??= error));
+    if (format === 'solr') stream.write(SOLR_OPEN);
+    if (format === 'csv') stream.write(CSV_HEADER);
+  }
+
+  static stdout(format: ExportFormat): StreamSink {
+    return new StreamSink(process.stdout, format, undefined);
+  }
+
+  static async file(path: string, format: ExportFormat): Promise<StreamSink> {
+    const partial = join(dirname(path), `.${basename(path)}.partial`);
+    const stream = createWriteStream(partial);
+    try {
+      await once(stream, 'open');
+    } catch (error) {
+      throw new InputError(`cannot write ${path}: ${(error as Error).message}`, { input: path, cause: error });
+    }
+    return new StreamSink(stream, format, { path, partial });
+  }
+
+  async write(page: EncodedPage): Promise<void> {
+    if (page.entries.length === 0) return;
+    const text =
+      this.format === 'solr'
+        ? `${this.written === 0 ? '' : SOLR_SEPARATOR}${page.entries.join(SOLR_SEPARATOR)}`
+        : `${page.entries.join(this.lineEnd)}${this.lineEnd}`;
+    this.written += page.entries.length;
+    await this.send(text);
+  }
+
+  async finish(): Promise<void> {
+    if (this.format === 'solr') await this.send(this.written === 0 ? '}\n' : SOLR_CLOSE);
+    if (this.file === undefined) return;
+    this.stream.end();
+    await this.settled();
+    await rename(this.file.partial, this.file.path);
+  }
+
+  async abort(): Promise<void> {
+    if (this.file === undefined) return;
+    this.stream.destroy();
+    await unlink(this.file.partial).catch(() => undefined);
+  }
+
+  private async send(text: string): Promise<void> {
+    this.check();
+    if (!this.stream.write(text)) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    this.check();
+  }
+
+  private async settled(): Promise<void> {
+    if (!this.stream.writableFinished) await Promise.race([once(this.stream, 'finish'), once(this.stream, 'error')]);
+    this.check();
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) {
+      const where = this.file?.path ?? 'stdout';
+      throw new InputError(`cannot write ${where}: ${this.failure.message}`, { input: where, cause: this.failure });
+    }
+  }
+}
