@@ -9,6 +9,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageVersion, useOneLineErrors } from './cli-output.js';
 import { runBackfillCommand, type BackfillOptions } from './commands/backfill.js';
+import { EXPORT_FORMATS, runExportCommand, type ExportCommandOptions } from './commands/export.js';
 import { runMigrateCommand } from './commands/migrate.js';
 import { runRefreshCommand, type RefreshCommandOptions } from './commands/refresh.js';
 import { runRestoreCommand, type RestoreCommandOptions } from './commands/restore.js';
@@ -105,6 +106,16 @@ export function buildProgram(): Command {
     .description('forget a saved search (its records stay)')
     .argument('<name>', 'the saved search')
     .action((name: string) => withConfig((config, logger) => runSearchRemoveCommand(name, config, logger)));
+
+  program
+    .command('export')
+    .description('write the catalogue as Solr update commands for VuFind, JSON lines or CSV, or post it to Solr')
+    .addOption(new Option('--format <format>', 'solr: VuFind biblio update commands; jsonl, csv: for pandas and DuckDB').choices(EXPORT_FORMATS).default('solr'))
+    .addOption(new Option('--since <time>', 'only records changed at or after this ISO time (2026-01-31, 2026-01-31T08:00:00Z)').conflicts('target'))
+    .option('--target <name>', 'remember where this export left off, under this name: run again, it writes only what changed since')
+    .addOption(new Option('--out <file>', 'write to this file (- or none: stdout)').conflicts('post'))
+    .option('--post <url>', 'send the Solr update commands to this core (http://localhost:8983/solr/biblio) in batches')
+    .action((options: ExportCommandOptions) => withConfig((config, logger) => runExportCommand(options, config, logger)));
 
   program
     .command('schedule')
