@@ -61,6 +61,19 @@ describe.each(backends)('the analysts\' schema on $name', (backend) => {
     expect(counts[0]?.headings).toBe(10);
   });
 
+  it('finds records by words of their title or abstract, title hits ranked first', async () => {
+    const { rows } = await sql<{ pmid: string }>`
+      SELECT pmid::text FROM catalogue_record
+      WHERE search_text @@ websearch_to_tsquery('english', 'mesenchymal stromal')
+      ORDER BY ts_rank(search_text, websearch_to_tsquery('english', 'mesenchymal stromal')) DESC, pmid`.execute(database.db);
+    const matching = records.filter((record) =>
+      /mesenchymal/i.test(`${record.record.title} ${record.record.description}`) && /stromal/i.test(`${record.record.title} ${record.record.description}`),
+    );
+    expect(matching.length).toBeGreaterThan(0);
+    expect(rows.map((row) => Number(row.pmid)).sort()).toEqual(matching.map((record) => record.pmid).sort());
+    expect(Number(rows[0]?.pmid)).toBe(31810187);
+  });
+
   it('rewrites the MeSH rows when a record changes, and keeps them for a tombstone', async () => {
     const [bmj] = records.filter((record) => record.pmid === BMJ);
     const edited = transformPubmedRecord({
