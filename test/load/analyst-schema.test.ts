@@ -74,6 +74,23 @@ describe.each(backends)('the analysts\' schema on $name', (backend) => {
     expect(Number(rows[0]?.pmid)).toBe(31810187);
   });
 
+  it('answers a facet lookup, a MeSH lookup and a full-text search from their indexes', async () => {
+    const plans = await database.db.transaction().execute(async (trx) => {
+      // The fixtures are a handful of rows, which a table scan reads faster: make the planner show its index.
+      await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+      const plan = async (query: string) =>
+        (await sql<{ 'QUERY PLAN': string }>`EXPLAIN ${sql.raw(query)}`.execute(trx)).rows.map((row) => row['QUERY PLAN']).join('\n');
+      return [
+        await plan(`SELECT pmid FROM record_facet WHERE facet = 'topic' AND value = 'Humans'`),
+        await plan(`SELECT pmid FROM record_mesh WHERE descriptor = 'Humans'`),
+        await plan(`SELECT pmid FROM catalogue_record WHERE search_text @@ websearch_to_tsquery('english', 'stromal')`),
+      ];
+    });
+    expect(plans[0]).toMatch(/Index Only Scan using record_facet_lookup/);
+    expect(plans[1]).toMatch(/Index Scan using record_mesh_descriptor |Bitmap Index Scan on record_mesh_descriptor /);
+    expect(plans[2]).toMatch(/Bitmap Index Scan on catalogue_record_search_text/);
+  });
+
   it('rewrites the MeSH rows when a record changes, and keeps them for a tombstone', async () => {
     const [bmj] = records.filter((record) => record.pmid === BMJ);
     const edited = transformPubmedRecord({
