@@ -1,12 +1,13 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restoreRunTombstones } from '../../src/load/restore.js';
 import { markDeleted } from '../../src/load/tombstones.js';
 import { transformPubmedRecord } from '../../src/transform/index.js';
 import type { TransformedRecord } from '../../src/transform/types.js';
 import { backends, postgresBackend, type TestDatabase } from '../support/databases.js';
 import { loadPubmedFixtureRecords } from '../support/ncbi-fixtures.js';
-import { upsertRecords } from '../support/records.js';
+import { makeRecord, upsertRecords } from '../support/records.js';
 
 /** PMID 32887691 (BMJ): MeSH with starred qualifiers, pages m3379, full date 2020-09-04. */
 const BMJ = 32887691;
@@ -89,6 +90,40 @@ describe.each(backends)('the analysts\' schema on $name', (backend) => {
     expect(plans[0]).toMatch(/Index Only Scan using record_facet_lookup/);
     expect(plans[1]).toMatch(/Index Scan using record_mesh_descriptor |Bitmap Index Scan on record_mesh_descriptor /);
     expect(plans[2]).toMatch(/Bitmap Index Scan on catalogue_record_search_text/);
+  });
+
+  it('keeps v_facet_counts equal to a count of the active records\' facets through updates, tombstones and restores', async () => {
+    const recount = async () =>
+      (
+        await sql<{ facet: string; value: string; records: string }>`
+          SELECT f.facet, f.value, count(*)::text AS records FROM record_facet f
+          JOIN catalogue_record r ON r.pmid = f.pmid AND r.status = 'active'
+          GROUP BY 1, 2 ORDER BY 1, 2`.execute(database.db)
+      ).rows;
+    const kept = async () =>
+      (await sql<{ facet: string; value: string; records: string }>`SELECT facet, value, records::text FROM v_facet_counts ORDER BY 1, 2`.execute(database.db))
+        .rows;
+    const pmids = [9_100_001, 9_100_002, 9_100_003];
+    const loadRun = await startRun(database);
+    await upsertRecords(database, pmids.map((pmid) => makeRecord(pmid)), loadRun);
+    expect(await kept()).toEqual(await recount());
+
+    const retitled = (pmid: number, revision: number) =>
+      makeRecord(pmid, { revision, edit: ({ derived }) => (derived.topic_facet = [`Topic of revision ${revision}`]) });
+    await upsertRecords(database, [retitled(9_100_001, 1)], await startRun(database));
+    expect(await kept()).toEqual(await recount());
+
+    const tombstoneRun = await startRun(database);
+    await markDeleted(database.db, [9_100_002, 9_100_003], tombstoneRun, 'missing');
+    expect(await kept()).toEqual(await recount());
+    await database.db.updateTable('etl_run').set({ status: 'succeeded' }).where('id', '=', tombstoneRun).execute();
+    await restoreRunTombstones(database.db, tombstoneRun);
+    expect(await kept()).toEqual(await recount());
+
+    await markDeleted(database.db, [9_100_003], await startRun(database), 'delete-citation');
+    await upsertRecords(database, [retitled(9_100_003, 2)], await startRun(database));
+    expect(await kept()).toEqual(await recount());
+    expect((await kept()).find((row) => row.value === 'Topic of revision 2')?.records).toBe('1');
   });
 
   it('rewrites the MeSH rows when a record changes, and keeps them for a tombstone', async () => {
