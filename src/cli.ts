@@ -115,6 +115,7 @@ export function buildProgram(): Command {
     .option('--target <name>', 'remember where this export left off, under this name: run again, it writes only what changed since')
     .addOption(new Option('--out <file>', 'write to this file (- or none: stdout)').conflicts('post'))
     .option('--post <url>', 'send the Solr update commands to this core (http://localhost:8983/solr/biblio) in batches')
+    .option('--batch-size <n>', 'records per page read, and per request to Solr (default 1000)', batchSizeOption)
     .action((options: ExportCommandOptions) => withConfig((config, logger) => runExportCommand(options, config, logger)));
 
   program

@@ -24,6 +24,7 @@ export interface ExportCommandOptions {
   target?: string;
   out?: string;
   post?: string;
+  batchSize?: number;
 }
 
 const ISO_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -60,7 +61,7 @@ export async function runExportCommand(options: ExportCommandOptions, config: Co
     // The bar goes where the person is: a terminal on stderr. A log line every few seconds
     // would only clutter an export piped on in a script, so there is none.
     const progress = terminalFor(process.stderr).isTTY ? createProgressReporter(process.stderr, logger) : undefined;
-    const outcome = await runExport(database.db, { format: options.format, since, target: options.target }, sink, progress);
+    const outcome = await runExport(database.db, { format: options.format, since, target: options.target, pageSize: options.batchSize }, sink, progress);
     const seconds = (Date.now() - started) / 1000;
     const where = postUrl !== undefined ? ` to ${postUrl.origin}${postUrl.pathname}` : toStdout ? '' : ` to ${options.out}`;
     const deletes =
