@@ -1,0 +1,37 @@
+/**
+ * What the pipeline loads from: a source yields batches in input order. A batch is yielded as
+ * soon as its place in the input is known; its parts (the records' XML, what could not be
+ * delivered) may still be arriving, so the sources of several batches overlap while the pipeline
+ * loads them one after another.
+ */
+import type { FailedPmid, PmcRecordXml, PubmedRecordXml } from '../extract/types.js';
+
+export interface SourceBatch {
+  /** PMIDs the batch covers: the share of missing ones is measured against it. */
+  requested: number;
+  /** Input items refused while the batch filled up. */
+  invalid: number;
+  /** Input items covered up to the end of the batch, for the progress bar. */
+  done: number;
+  /** Written with the batch's load: where the run resumes once the batch is loaded. */
+  checkpoint: Record<string, unknown>;
+  parts: Promise<SourceParts>;
+}
+
+export interface SourceParts {
+  records: PubmedRecordXml[];
+  /**
+   * The records' PMC article and summary by PMC id, when the source brings them. A record
+   * without them here keeps the ones stored with it.
+   */
+  pmc: Array<[string, PmcRecordXml]>;
+  /** PMIDs the source reports deleted (PubMed's `<DeleteCitation>`). */
+  deleted: number[];
+  /** PMIDs asked for that the source does not have. */
+  missing: number[];
+  failed: FailedPmid[];
+}
+
+export type BatchSource = AsyncIterable<SourceBatch>;
+
+export const NO_PARTS: SourceParts = { records: [], pmc: [], deleted: [], missing: [], failed: [] };
