@@ -16,6 +16,7 @@ import { runRestoreCommand, type RestoreCommandOptions } from './commands/restor
 import { runScheduleCommand, type ScheduleOptions } from './commands/schedule.js';
 import { runSearchAddCommand, runSearchListCommand, runSearchRemoveCommand } from './commands/search.js';
 import { runShowCommand } from './commands/show.js';
+import { DEFAULT_SQL_PORT, runSqlCommand, type SqlCommandOptions } from './commands/sql.js';
 import { runStatusCommand } from './commands/status.js';
 import { runSyncCommand } from './commands/sync.js';
 import { loadConfig, type Config } from './config.js';
@@ -42,6 +43,12 @@ function batchSizeOption(value: string): number {
   const size = Number(value);
   if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new InvalidArgumentError('Expected a whole number from 1 to 10000.');
   return size;
+}
+
+function portOption(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('Expected a port number from 0 to 65535.');
+  return port;
 }
 
 export function buildProgram(): Command {
@@ -143,6 +150,12 @@ export function buildProgram(): Command {
       const config = loadConfig();
       await runStatusCommand(config, options);
     });
+
+  program
+    .command('sql')
+    .description('serve the embedded database to psql and analyst tools on 127.0.0.1 until Ctrl-C')
+    .option('--port <n>', 'the port to listen on (0: any free port)', portOption, DEFAULT_SQL_PORT)
+    .action((options: SqlCommandOptions) => withConfig((config, logger) => runSqlCommand(options, config, logger)));
 
   useOneLineErrors(program);
   return program;

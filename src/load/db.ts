@@ -33,6 +33,8 @@ export interface CatalogueDatabase extends DatabaseTarget {
   location: string;
   /** Runs a script of several SQL statements (a migration file) on the given connection. */
   runScript(executor: Kysely<Database> | Transaction<Database>, script: string): Promise<void>;
+  /** The embedded database itself, for `pubcat sql` to serve over a socket; absent on PostgreSQL. */
+  pglite?: PGlite;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<CatalogueData
     db,
     backend: 'pglite',
     location: dataDir,
+    pglite,
     // PGlite is one session, so exec() runs inside whatever transaction that session has open.
     runScript: async (_executor, script) => {
       await pglite.exec(script);
