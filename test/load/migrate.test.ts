@@ -11,6 +11,8 @@ const TABLES = [
   'record_source',
   'record_mesh',
   'record_citation',
+  'facet_count',
+  'facet_count_change',
   'etl_run',
   'missing_pmid',
   'saved_search',
@@ -19,7 +21,7 @@ const TABLES = [
   'query_snapshot',
   'query_snapshot_chunk',
 ];
-const VIEWS = ['v_record', 'v_facet_counts', 'v_record_history', 'v_runs'];
+const VIEWS = ['v_record', 'v_facet_counts', 'v_record_history', 'v_runs', 'v_record_changes'];
 
 describe.each(backends)('migrations on $name', (backend) => {
   let database: TestDatabase | undefined;
