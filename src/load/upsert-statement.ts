@@ -120,7 +120,8 @@ export async function runUpsertStatement(
     history AS (
       INSERT INTO catalogue_record_version (pmid, version, op, run_id, changed_fields, catalogue_id, content_hash, record)
       SELECT w.pmid, coalesce(w.old_version, 0) + 1, w.op, ${runId},
-        CASE WHEN w.op = 'insert' THEN '{}'::text[] ELSE ARRAY(
+        -- Named by the record's fields: a copy (title_sort, spelling, …) of a changed field is left out.
+        CASE WHEN w.op = 'insert' THEN '{}'::text[] ELSE pubcat_record_fields(ARRAY(
           SELECT field FROM (
             SELECT 1 AS part, key AS field FROM (
               SELECT jsonb_object_keys(w.record) UNION SELECT jsonb_object_keys(old.record)) AS k(key)
@@ -129,7 +130,7 @@ export async function runUpsertStatement(
             SELECT 2, 'derived.' || key FROM (
               SELECT jsonb_object_keys(w.derived) UNION SELECT jsonb_object_keys(old.derived)) AS k(key)
             WHERE w.derived -> key IS DISTINCT FROM old.derived -> key
-          ) AS changed ORDER BY part, field COLLATE "C")
+          ) AS changed ORDER BY part, field COLLATE "C"))
         END,
         w.catalogue_id, w.content_hash, w.record
       FROM written_rows w

@@ -126,6 +126,34 @@ describe.each(backends)('the analysts\' schema on $name', (backend) => {
     expect((await kept()).find((row) => row.value === 'Topic of revision 2')?.records).toBe('1');
   });
 
+  it('lists each changed record field once, with its value before and after, in changed_fields and v_record_changes', async () => {
+    const pmid = 9_200_001;
+    const runId = await startRun(database);
+    await upsertRecords(database, [makeRecord(pmid)], runId);
+    const retitled = makeRecord(pmid, {
+      edit: ({ record }) => {
+        record.title = 'A corrected title';
+        record.title_short = record.title_full = record.title_fullStr = record.title_full_unstemmed = record.title;
+        record.title_sort = 'a corrected title';
+        record.spelling = `${record.spelling} corrected`;
+        record.spellingShingle = [...(record.author ?? []), record.title];
+        record.work_keys_str_mv = ['AT corrected'];
+      },
+    });
+    await upsertRecords(database, [retitled], runId);
+    const version = await database.db.selectFrom('catalogue_record_version').select('changed_fields').where('pmid', '=', pmid).where('version', '=', 2).executeTakeFirstOrThrow();
+    expect(version.changed_fields).toEqual(['title']);
+    const { rows } = await sql<Record<string, unknown>>`
+      SELECT version, op, field, old_value, new_value FROM v_record_changes WHERE pmid = ${pmid}`.execute(database.db);
+    expect(rows).toEqual([{ version: 2, op: 'update', field: 'title', old_value: makeRecord(pmid).record.title, new_value: 'A corrected title' }]);
+  });
+
+  it('names a copy field that changed while its source did not', async () => {
+    const { rows } = await sql<{ fields: string[] }>`
+      SELECT pubcat_record_fields(ARRAY['author_sort', 'spelling', 'title_sort', 'url', 'derived.issn']) AS fields`.execute(database.db);
+    expect(rows[0]?.fields).toEqual(['author_sort', 'title_sort', 'url', 'derived.issn']);
+  });
+
   it('rewrites the MeSH rows when a record changes, and keeps them for a tombstone', async () => {
     const [bmj] = records.filter((record) => record.pmid === BMJ);
     const edited = transformPubmedRecord({

@@ -164,7 +164,7 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
     expect(await currentRow(database, 400)).toMatchObject({ version: 2, catalogue_id: 'pubmed-7000400', pmcid: 'PMC7000400' });
     const versions = await history(database, 400);
     expect(versions.map((version) => version.catalogue_id)).toEqual(['pmid-400', 'pubmed-7000400']);
-    expect(versions[1]?.changed_fields).toEqual(['id', 'spelling', 'url']);
+    expect(versions[1]?.changed_fields).toEqual(['id', 'url']);
   });
 
   it('keeps the last of duplicate PMIDs in one batch', async () => {
