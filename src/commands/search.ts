@@ -1,7 +1,9 @@
 /** `pubcat search add NAME QUERY | list | remove NAME`: the saved searches that sync runs. */
 import type { Config } from '../config.js';
 import { addSavedSearch, listSavedSearches, removeSavedSearch, type SavedSearch } from '../load/saved-searches.js';
+import { snakeCaseKeys } from '../json-keys.js';
 import type { Logger } from '../logger.js';
+import { formatTime } from '../time-format.js';
 import { openMigratedDatabase } from './run-support.js';
 
 export async function runSearchAddCommand(name: string, query: string, config: Config, logger: Logger): Promise<void> {
@@ -28,7 +30,7 @@ export async function runSearchListCommand(options: { json?: boolean }, config: 
   const database = await openMigratedDatabase(config, logger);
   try {
     const searches = await listSavedSearches(database.db);
-    process.stdout.write(options.json === true ? `${JSON.stringify(searches)}\n` : formatSearches(searches));
+    process.stdout.write(options.json === true ? `${JSON.stringify(snakeCaseKeys(searches))}\n` : formatSearches(searches));
   } finally {
     await database.close();
   }
@@ -40,7 +42,7 @@ export function formatSearches(searches: SavedSearch[]): string {
     ['name', 'synced until', 'last run', 'query'],
     ...searches.map((search) => [
       search.name,
-      search.syncedUntil === null ? 'never' : search.syncedUntil.toISOString().replace('T', ' ').slice(0, 19),
+      search.syncedUntil === null ? 'never' : formatTime(search.syncedUntil),
       search.lastRunId === null ? '-' : String(search.lastRunId),
       search.query,
     ]),

@@ -6,6 +6,7 @@ import { catalogueExists } from '../load/status.js';
 import type { Logger } from '../logger.js';
 import { parsePmid } from '../pipeline/pmid-input.js';
 import { plural } from '../plural.js';
+import { formatTime } from '../time-format.js';
 
 export async function runShowCommand(pmidText: string, options: { history?: boolean; json?: boolean }, config: Config, _logger: Logger): Promise<void> {
   const pmid = parsePmid(pmidText);
@@ -45,7 +46,7 @@ export async function runShowCommand(pmidText: string, options: { history?: bool
     for (const version of history) {
       const fields = version.changed_fields.length === 0 ? '' : `  changed: ${version.changed_fields.join(', ')}`;
       const run = version.run_id === null ? '' : `  run ${version.run_id}${version.job === null ? '' : ` (${version.job})`}`;
-      lines.push(`  v${version.version}  ${version.op.padEnd(7)}  ${version.changed_at.toISOString()}${run}  ${version.catalogue_id}${fields}`);
+      lines.push(`  v${version.version}  ${version.op.padEnd(7)}  ${formatTime(version.changed_at)}${run}  ${version.catalogue_id}${fields}`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
@@ -76,7 +77,7 @@ function formatRecord(row: {
 }): string {
   const lines = [
     `PMID ${row.pmid}  ${row.catalogue_id}  ${row.status}, version ${row.version}, ` +
-      `changed ${row.last_changed_at.toISOString()}, checked ${row.last_checked_at.toISOString()}`,
+      `changed ${formatTime(row.last_changed_at)}, checked ${formatTime(row.last_checked_at)}`,
     '',
     'field | value |',
     '---|---|',

@@ -3,7 +3,9 @@ import type { Config } from '../config.js';
 import { openDatabase } from '../load/db.js';
 import { STALE_HEARTBEAT_SECONDS } from '../load/runs.js';
 import { readCatalogueStatus, readJobHealth, type CatalogueStatus, type JobHealth, type RunSummary } from '../load/status.js';
+import { snakeCaseKeys } from '../json-keys.js';
 import { plural } from '../plural.js';
+import { formatTime } from '../time-format.js';
 
 /** A scheduled job as `pubcat status` shows it: its schedule here, its runs in the database. */
 export interface JobStatus extends JobHealth {
@@ -31,7 +33,7 @@ export async function runStatusCommand(config: Config, options: { json?: boolean
       };
     });
     const report = { database: database.location, backend: database.backend, ...status, jobs };
-    process.stdout.write(options.json === true ? `${JSON.stringify(report)}\n` : formatStatus(report));
+    process.stdout.write(options.json === true ? `${JSON.stringify(snakeCaseKeys(report))}\n` : formatStatus(report));
   } finally {
     await database.close();
   }
@@ -62,13 +64,11 @@ export function formatStatus(report: CatalogueStatus & { database: string; backe
   return `${lines.join('\n')}\n`;
 }
 
-const shortTime = (iso: string): string => iso.replace('T', ' ').slice(0, 19);
-
 const RUN_COLUMNS: Array<[string, (run: RunSummary) => string]> = [
   ['run', (run) => String(run.id)],
   ['job', (run) => run.job],
   ['status', (run) => run.status],
-  ['started', (run) => shortTime(run.startedAt)],
+  ['started', (run) => formatTime(run.startedAt)],
   ['duration', (run) => `${run.durationSeconds.toFixed(1)}s`],
   ['requested', (run) => String(run.requested)],
   ['inserted', (run) => String(run.inserted)],
@@ -83,15 +83,15 @@ const RUN_COLUMNS: Array<[string, (run: RunSummary) => string]> = [
 const JOB_COLUMNS: Array<[string, (job: JobStatus) => string]> = [
   ['job', (job) => job.job],
   ['cron', (job) => job.cron ?? 'off'],
-  ['next fire', (job) => (job.nextFire === null ? '-' : shortTime(job.nextFire))],
-  ['last run', (job) => (job.lastRun === null ? 'none' : `${job.lastRun.id} ${job.lastRun.status} ${shortTime(job.lastRun.startedAt)}`)],
+  ['next fire', (job) => (job.nextFire === null ? '-' : formatTime(job.nextFire))],
+  ['last run', (job) => (job.lastRun === null ? 'none' : `${job.lastRun.id} ${job.lastRun.status} ${formatTime(job.lastRun.startedAt)}`)],
   [
     'held by',
     (job) =>
       job.heldBy !== null
         ? `${job.heldBy.replica} (run ${job.heldBy.runId})`
         : job.stale !== null
-          ? `nobody: run ${job.stale.runId} on ${job.stale.replica} went silent at ${shortTime(job.stale.heartbeatAt)}`
+          ? `nobody: run ${job.stale.runId} on ${job.stale.replica} went silent at ${formatTime(job.stale.heartbeatAt)}`
           : '-',
   ],
 ];

@@ -45,7 +45,7 @@ describe.each(backends)('pubcat migrate and status on $name', (backend) => {
       backend: backend.name,
       migrated: true,
       records: { active: 0, deleted: 0 },
-      missingPmids: { count: 0, recent: [] },
+      missing_pmids: { count: 0, recent: [] },
       runs: [],
     });
   });

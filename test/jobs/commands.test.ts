@@ -35,7 +35,7 @@ describe(`pubcat search and sync commands on ${backend.name}`, () => {
     expect(summary).toEqual({ run_id: summary.run_id, requested: 3, inserted: 3, updated: 0, unchanged: 0, deleted: 0, missing: 0, failed: 0, invalid: 0 });
     expect(synced.stderr).toContain(`sync run ${summary.run_id}: 3 requested, 3 inserted`);
     expect(JSON.parse(listed.stdout)).toEqual([
-      expect.objectContaining({ name: 'stromal', query: 'stromal cells', lastRunId: summary.run_id, syncedUntil: expect.any(String) }),
+      expect.objectContaining({ name: 'stromal', query: 'stromal cells', last_run_id: summary.run_id, synced_until: expect.any(String) }),
     ]);
   });
 });
