@@ -1,15 +1,19 @@
--- Full-text search over title and abstract: a tsvector kept with each record (computed once as it
--- is written, never when only its check time moves) and a GIN index on it. English stemming; the
--- title weighs A and the abstract B, so ts_rank puts title hits first.
+-- Full-text search over title and abstract: a GIN index over their English tsvector. The tsvector
+-- is an index expression, not a stored column: stored, it would widen every row by a kilobyte or
+-- so, short of the size at which PostgreSQL moves values out of line, and the check-time bump of
+-- an unchanged record would no longer fit beside the row (see 005). v_record shows it as
+-- search_text, whose filter is this expression and so uses the index. The title weighs A and the
+-- abstract B, so ts_rank puts title hits first.
 
-ALTER TABLE catalogue_record ADD COLUMN IF NOT EXISTS search_text tsvector GENERATED ALWAYS AS (
-  setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') ||
-  setweight(to_tsvector('english'::regconfig, coalesce(record ->> 'description', '')), 'B')
-) STORED;
+CREATE OR REPLACE FUNCTION pubcat_search_text(title text, record jsonb) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') ||
+    setweight(to_tsvector('english'::regconfig, coalesce(record ->> 'description', '')), 'B')
+$$;
 
-COMMENT ON COLUMN catalogue_record.search_text IS 'Title (weight A) and abstract (weight B) as an English tsvector: WHERE search_text @@ websearch_to_tsquery(''english'', ''…'').';
+COMMENT ON FUNCTION pubcat_search_text(text, jsonb) IS 'Title (weight A) and abstract (weight B) of a record as an English tsvector; catalogue_record_search_text indexes pubcat_search_text(title, record).';
 
-CREATE INDEX IF NOT EXISTS catalogue_record_search_text ON catalogue_record USING gin (search_text);
+CREATE INDEX IF NOT EXISTS catalogue_record_search_text ON catalogue_record USING gin (pubcat_search_text(title, record));
 
 CREATE OR REPLACE VIEW v_record AS
 SELECT
@@ -37,7 +41,7 @@ SELECT
   c.pages,
   r.publish_date,
   r.publication_types,
-  r.search_text
+  pubcat_search_text(r.title, r.record) AS search_text
 FROM catalogue_record r
 LEFT JOIN record_citation c ON c.pmid = r.pmid;
 

@@ -64,7 +64,7 @@ describe.each(backends)('the analysts\' schema on $name', (backend) => {
 
   it('finds records by words of their title or abstract, title hits ranked first', async () => {
     const { rows } = await sql<{ pmid: string }>`
-      SELECT pmid::text FROM catalogue_record
+      SELECT pmid::text FROM v_record
       WHERE search_text @@ websearch_to_tsquery('english', 'mesenchymal stromal')
       ORDER BY ts_rank(search_text, websearch_to_tsquery('english', 'mesenchymal stromal')) DESC, pmid`.execute(database.db);
     const matching = records.filter((record) =>
@@ -84,7 +84,7 @@ describe.each(backends)('the analysts\' schema on $name', (backend) => {
       return [
         await plan(`SELECT pmid FROM record_facet WHERE facet = 'topic' AND value = 'Humans'`),
         await plan(`SELECT pmid FROM record_mesh WHERE descriptor = 'Humans'`),
-        await plan(`SELECT pmid FROM catalogue_record WHERE search_text @@ websearch_to_tsquery('english', 'stromal')`),
+        await plan(`SELECT pmid FROM v_record WHERE search_text @@ websearch_to_tsquery('english', 'stromal')`),
       ];
     });
     expect(plans[0]).toMatch(/Index Only Scan using record_facet_lookup/);
