@@ -13,6 +13,7 @@ const TABLES = [
   'record_citation',
   'facet_count',
   'facet_count_change',
+  'record_change',
   'etl_run',
   'missing_pmid',
   'saved_search',
