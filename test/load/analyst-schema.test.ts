@@ -189,12 +189,14 @@ describe.skipIf(postgresBackend === undefined)('pubcat_reader on the analysts\' 
     await database?.close();
   });
 
-  it('reads the facet, MeSH and citation tables and the typed columns, and not the source XML', async () => {
+  it('reads the facet, MeSH and citation tables, the typed columns, facet counts and field changes, and not the source XML', async () => {
     for (const query of [
       'SELECT facet, value FROM record_facet LIMIT 1',
       'SELECT descriptor, qualifier, major_topic FROM record_mesh LIMIT 1',
       'SELECT journal_abbreviation, pages FROM record_citation LIMIT 1',
-      'SELECT issn, volume, issue, pages, publish_date, journal_abbreviation, publication_types FROM v_record LIMIT 1',
+      'SELECT issn, volume, issue, pages, publish_date, journal_abbreviation, publication_types, search_text FROM v_record LIMIT 1',
+      'SELECT facet, value, records FROM v_facet_counts LIMIT 1',
+      'SELECT field, old_value, new_value FROM v_record_changes LIMIT 1',
     ]) {
       await expect(reader.query(query), query).resolves.toBeDefined();
     }
