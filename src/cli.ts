@@ -13,6 +13,7 @@ import { EXPORT_FORMATS, runExportCommand, type ExportCommandOptions } from './c
 import { runMigrateCommand } from './commands/migrate.js';
 import { runRefreshCommand, type RefreshCommandOptions } from './commands/refresh.js';
 import { runRestoreCommand, type RestoreCommandOptions } from './commands/restore.js';
+import { runRetransformCommand, type RetransformOptions } from './commands/retransform.js';
 import { runScheduleCommand, type ScheduleOptions } from './commands/schedule.js';
 import { runSearchAddCommand, runSearchListCommand, runSearchRemoveCommand } from './commands/search.js';
 import { runShowCommand } from './commands/show.js';
@@ -89,6 +90,15 @@ export function buildProgram(): Command {
     .requiredOption('--run <n>', 'the run whose tombstones to undo (pubcat status lists runs)', positiveIntegerOption)
     .option('--json', 'print the outcome as JSON on stdout')
     .action((options: RestoreCommandOptions) => withConfig((config, logger) => runRestoreCommand(options, config, logger)));
+
+  program
+    .command('retransform')
+    .description('rebuild records from their stored XML after the mapping changed, asking NCBI nothing; resumes where it stopped')
+    .argument('[pmids...]', 'PMIDs (123, PMID:123), separated by spaces or commas')
+    .option('--all', 'every record in the catalogue')
+    .option('--outdated', 'the records an older version of the transform built')
+    .option('--json', 'print the run summary as JSON on stdout')
+    .action((pmids: string[], options: RetransformOptions) => withConfig((config, logger) => runRetransformCommand(pmids, options, config, logger)));
 
   program
     .command('sync')

@@ -13,6 +13,7 @@ import type { EutilsClient } from './extract/eutils-client.js';
 import type { CatalogueDatabase } from './load/db.js';
 import { loadFetchedBatch } from './load/load-batch.js';
 import { noteHeldMisses } from './load/missing-guard.js';
+import { readStoredPmc } from './load/stored-pmc.js';
 import { heartbeat, recordBatchProgress, type RunCounters, type RunHandle } from './load/runs.js';
 import type { Logger } from './logger.js';
 import type { BatchSource, SourceBatch, SourceParts } from './pipeline/batch-source.js';
@@ -31,6 +32,8 @@ export interface LoadOptions {
   total?: number;
   /** Share of missing PMIDs above which NCBI is not believed (see load/missing-guard.ts; default 5 %). */
   maxMissingShare?: number;
+  /** False when the source rebuilds records from stored XML: nothing is checked against NCBI. */
+  checked?: boolean;
 }
 
 export interface PipelineOptions extends LoadOptions {
@@ -119,7 +122,11 @@ export async function loadBatches(
   const transformed = async (batch: SourceBatch): Promise<Transformed> => {
     const parts = await batch.parts;
     if (parts.records.length === 0) return { batch, parts, rows: [], transformFailed: [] };
-    const { rows, failed } = await context.transformer.transform({ records: parts.records, pmc: parts.pmc });
+    const { rows, failed } = await context.transformer.transform({
+      records: parts.records,
+      pmc: parts.pmc,
+      stored: parts.stored ?? (await readStoredPmc(database, lackingPmcParts(parts))),
+    });
     return { batch, parts, rows, transformFailed: failed };
   };
 
@@ -131,6 +138,7 @@ export async function loadBatches(
         deleted: parts.deleted,
         missing: parts.missing,
         requested: batch.requested,
+        ...(options.checked === false ? { checked: false } : {}),
       }, { maxShare: options.maxMissingShare, batchSize: options.batchSize });
       const failed = [...parts.failed, ...transformFailed, ...loaded.failed];
       const batchDelta: Partial<RunCounters> = {
@@ -171,6 +179,16 @@ export async function loadBatches(
     await loads.settled();
   }
   return counters;
+}
+
+/** Records with a PMC id for which the source brought no PMC article or summary. */
+function lackingPmcParts(parts: SourceParts): number[] {
+  const brought = new Map(parts.pmc);
+  return parts.records.flatMap((record) => {
+    if (record.pmcid === undefined) return [];
+    const pmc = brought.get(record.pmcid);
+    return pmc?.articleXml !== undefined && pmc.summaryXml !== undefined ? [] : [record.pmid];
+  });
 }
 
 interface Transformed {

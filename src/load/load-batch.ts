@@ -10,6 +10,7 @@ import type { Backend } from './db.js';
 import type { Database } from './schema.js';
 import { settleMissing, type MissingGuard } from './missing-guard.js';
 import { markDeleted } from './tombstones.js';
+import { olderThanStored } from './older-records.js';
 import { loadIsolatingRefused } from './refused-records.js';
 import { upsertBatch, type UpsertOutcome, type UpsertResult } from './upsert.js';
 import type { UpsertRow } from './upsert-row.js';
@@ -20,10 +21,12 @@ export interface FetchedBatch {
   missing: number[];
   /** PMIDs the batch asked for: the share of missing ones is measured against it. */
   requested: number;
+  /** False for records rebuilt from stored XML, not checked against NCBI (see upsert.ts). */
+  checked?: boolean;
 }
 
 export interface LoadedBatch {
-  counts: Pick<RunCounters, 'inserted' | 'updated' | 'unchanged' | 'deleted' | 'missing'>;
+  counts: Pick<RunCounters, 'inserted' | 'updated' | 'unchanged' | 'deleted' | 'missing' | 'older'>;
   /**
    * Records that could not be written: their catalogue id belongs to another PMID, or the
    * database refused a value of theirs (the rest of the batch loads all the same).
@@ -45,8 +48,13 @@ export async function loadFetchedBatch(
   batch: FetchedBatch,
   guard: MissingGuard,
 ): Promise<LoadedBatch> {
+  // Records rebuilt from stored XML are the stored ones, never older.
+  const older = batch.checked === false ? new Set<number>() : await olderThanStored(trx, backend, batch.rows);
+  const rows = older.size === 0 ? batch.rows : batch.rows.filter((row) => !older.has(row.pmid));
   // A record the database refuses fails alone, and the rest of the batch loads.
-  const { loaded, refused } = await loadIsolatingRefused(trx, batch.rows, (part) => upsertBatch({ db: trx, backend }, part, runId));
+  const { loaded, refused } = await loadIsolatingRefused(trx, rows, (part) =>
+    upsertBatch({ db: trx, backend }, part, runId, batch.checked === false ? { checked: false } : {}),
+  );
   const upserted = combined(loaded);
   // Most batches have no deletions and no misses: skip those statements' round trips.
   if (batch.deleted.length > 0) await markDeleted(trx, batch.deleted, runId, 'delete-citation');
@@ -58,7 +66,7 @@ export async function loadFetchedBatch(
     })),
     ...refused,
   ];
-  const invalidEncoding = batch.rows
+  const invalidEncoding = rows
     .filter((row) => row.replacement_characters > 0)
     .map((row) => ({
       pmid: row.pmid,
@@ -74,6 +82,7 @@ export async function loadFetchedBatch(
       // is held counts as that instead of `missing`.
       deleted: batch.deleted.length + misses.tombstoned.length,
       missing: batch.missing.length - misses.tombstoned.length - (misses.held?.pmids.length ?? 0),
+      older: older.size,
     },
     failed,
     invalidEncoding,

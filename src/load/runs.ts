@@ -22,6 +22,8 @@ export interface RunCounters {
   missing: number;
   failed: number;
   invalid: number;
+  /** PubMed records older than the stored ones (an earlier DateRevised): not applied. */
+  older: number;
 }
 
 export const ZERO_COUNTERS: Readonly<RunCounters> = Object.freeze({
@@ -33,6 +35,7 @@ export const ZERO_COUNTERS: Readonly<RunCounters> = Object.freeze({
   missing: 0,
   failed: 0,
   invalid: 0,
+  older: 0,
 });
 
 export interface RunHandle {
@@ -150,6 +153,7 @@ export async function recordBatchProgress(
       missing: eb('missing', '+', delta.missing ?? 0),
       failed: eb('failed', '+', delta.failed ?? 0),
       invalid: eb('invalid', '+', delta.invalid ?? 0),
+      older: eb('older', '+', delta.older ?? 0),
       checkpoint: JSON.stringify(checkpoint),
       heartbeat_at: sql`now()`,
     }))
@@ -254,6 +258,6 @@ function sameHost(replica: string): boolean {
 }
 
 export function pickCounters(row: RunCounters): RunCounters {
-  const { requested, inserted, updated, unchanged, deleted, missing, failed, invalid } = row;
-  return { requested, inserted, updated, unchanged, deleted, missing, failed, invalid };
+  const { requested, inserted, updated, unchanged, deleted, missing, failed, invalid, older } = row;
+  return { requested, inserted, updated, unchanged, deleted, missing, failed, invalid, older };
 }

@@ -13,7 +13,7 @@ type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
  */
 type BigIntColumn = number;
 
-export type RunJob = 'backfill' | 'refresh' | 'sync' | 'import';
+export type RunJob = 'backfill' | 'refresh' | 'sync' | 'import' | 'retransform';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
 export type RecordStatus = 'active' | 'deleted';
 export type VersionOp = 'insert' | 'update' | 'delete' | 'restore';
@@ -34,6 +34,8 @@ export interface EtlRunTable {
   missing: Generated<number>;
   failed: Generated<number>;
   invalid: Generated<number>;
+  /** sql/014: PubMed records older than the stored ones, not applied. */
+  older: Generated<number>;
   input_key: string | null;
   params: JSONColumnType<Record<string, unknown>, string | undefined, string>;
   checkpoint: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
@@ -60,6 +62,10 @@ export interface CatalogueRecordTable {
   last_changed_at: Timestamp;
   last_checked_at: Timestamp;
   last_run_id: BigIntColumn | null;
+  /** sql/014: the TRANSFORM_VERSION that built the record. */
+  transform_version: Generated<number>;
+  /** sql/014: the PubMed record's DateRevised (YYYY-MM-DD), when known. */
+  pubmed_revised: ColumnType<Date | string | null, string | null | undefined, string | null>;
 }
 
 export interface CatalogueRecordVersionTable {

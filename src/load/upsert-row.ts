@@ -5,6 +5,8 @@
  * between threads far more cheaply than the record's objects.
  */
 import { indexableText, replacementCharacters, storableXml } from '../transform/storable-text.js';
+import { TRANSFORM_VERSION } from '../transform/index.js';
+import { pubmedRevised } from '../transform/revised.js';
 import type { FacetRow, TransformedRecord } from '../transform/types.js';
 
 /** One record as the load statements take it: the catalogue_record columns, facets and sources. */
@@ -24,6 +26,10 @@ export interface UpsertRow {
   pubmed_xml: string;
   pmc_article_xml: string | null;
   pmc_summary_xml: string | null;
+  /** The TRANSFORM_VERSION that built the row. */
+  transform_version: number;
+  /** The PubMed record's DateRevised (`2024-03-07`): an older record than the stored one is not applied. */
+  pubmed_revised: string | null;
   /**
    * U+FFFD characters in the record's XML as fetched: each one stands for bytes that were not
    * UTF-8 (or a character NCBI's own data had already lost). The record loads; the count is
@@ -58,6 +64,8 @@ export function toUpsertRow(record: TransformedRecord): UpsertRow {
     pubmed_xml: storableXml(record.sourceXml),
     pmc_article_xml: record.pmcArticleXml === undefined ? null : storableXml(record.pmcArticleXml),
     pmc_summary_xml: record.pmcSummaryXml === undefined ? null : storableXml(record.pmcSummaryXml),
+    transform_version: TRANSFORM_VERSION,
+    pubmed_revised: pubmedRevised(record.sourceXml),
     replacement_characters:
       replacementCharacters(record.sourceXml) +
       replacementCharacters(record.pmcArticleXml ?? '') +

@@ -40,15 +40,16 @@ interface ResultRow {
 export async function touchUnchanged(trx: Transaction<Database>, backend: Backend, rows: readonly UpsertRow[]): Promise<Set<number>> {
   const pmids = bigintArray(backend, rows.map((row) => row.pmid));
   const hashes = textArray(backend, rows.map((row) => row.content_hash));
+  const versions = intArray(backend, rows.map((row) => row.transform_version));
   const { rows: unchanged } = await sql<{ pmid: number | string }>`
     WITH input AS (
-      SELECT * FROM unnest(${pmids}::bigint[], ${hashes}::text[]) AS t(pmid, content_hash)
+      SELECT * FROM unnest(${pmids}::bigint[], ${hashes}::text[], ${versions}::int[]) AS t(pmid, content_hash, transform_version)
     ),
     misses_ended AS (
       UPDATE missing_pmid m SET consecutive_misses = 0
       FROM input i WHERE m.pmid = i.pmid AND m.consecutive_misses > 0
     )
-    UPDATE catalogue_record c SET last_checked_at = now()
+    UPDATE catalogue_record c SET last_checked_at = now(), transform_version = i.transform_version
     FROM input i
     WHERE c.pmid = i.pmid AND c.content_hash = i.content_hash AND c.status = 'active'
     RETURNING c.pmid
@@ -69,12 +70,14 @@ export async function runUpsertStatement(
   const { rows: results } = await sql<ResultRow>`
     WITH input AS (
       SELECT pmid, catalogue_id, content_hash, record::jsonb AS record, derived::jsonb AS derived,
-        title, journal, publish_year, doi, pmcid, position
+        title, journal, publish_year, doi, pmcid, transform_version, pubmed_revised::date AS pubmed_revised, position
       FROM unnest(${pmids}::bigint[], ${texts((row) => row.catalogue_id)}::text[], ${texts((row) => row.content_hash)}::text[],
         ${texts((row) => row.record_json)}::text[], ${texts((row) => row.derived_json)}::text[], ${texts((row) => row.title)}::text[],
         ${texts((row) => row.journal)}::text[], ${intArray(backend, rows.map((row) => row.publish_year))}::int[],
-        ${texts((row) => row.doi)}::text[], ${texts((row) => row.pmcid)}::text[])
-        WITH ORDINALITY AS t(pmid, catalogue_id, content_hash, record, derived, title, journal, publish_year, doi, pmcid, position)
+        ${texts((row) => row.doi)}::text[], ${texts((row) => row.pmcid)}::text[],
+        ${intArray(backend, rows.map((row) => row.transform_version))}::int[], ${texts((row) => row.pubmed_revised)}::text[])
+        WITH ORDINALITY AS t(pmid, catalogue_id, content_hash, record, derived, title, journal, publish_year, doi, pmcid,
+          transform_version, pubmed_revised, position)
     ),
     -- From here to the writes only keys travel; the writes join input for the values.
     classified AS (
@@ -100,16 +103,16 @@ export async function runUpsertStatement(
     ),
     written AS (
       INSERT INTO catalogue_record AS c (pmid, catalogue_id, version, status, content_hash, record, derived,
-        title, journal, publish_year, doi, pmcid, last_run_id)
+        title, journal, publish_year, doi, pmcid, last_run_id, transform_version, pubmed_revised)
       SELECT i.pmid, i.catalogue_id, coalesce(t.old_version, 0) + 1, 'active', i.content_hash, i.record, i.derived,
-        i.title, i.journal, i.publish_year, i.doi, i.pmcid, ${runId}
+        i.title, i.journal, i.publish_year, i.doi, i.pmcid, ${runId}, i.transform_version, i.pubmed_revised
       FROM to_write t JOIN input i USING (pmid)
       ON CONFLICT (pmid) DO UPDATE SET
         catalogue_id = excluded.catalogue_id, version = excluded.version, status = 'active',
         content_hash = excluded.content_hash, record = excluded.record, derived = excluded.derived,
         title = excluded.title, journal = excluded.journal, publish_year = excluded.publish_year,
         doi = excluded.doi, pmcid = excluded.pmcid, last_changed_at = now(), last_checked_at = now(),
-        last_run_id = excluded.last_run_id
+        last_run_id = excluded.last_run_id, transform_version = excluded.transform_version, pubmed_revised = excluded.pubmed_revised
       WHERE c.version = excluded.version - 1
       RETURNING c.pmid
     ),

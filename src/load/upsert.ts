@@ -19,6 +19,7 @@ import { DatabaseError } from '../errors.js';
 import type { DatabaseTarget } from './db.js';
 import type { Database } from './schema.js';
 import type { UpsertRow } from './upsert-row.js';
+import { settleRebuiltUnchanged } from './rebuilt-unchanged.js';
 import { runUpsertStatement, touchUnchanged } from './upsert-statement.js';
 
 export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged' | 'restored' | 'conflict';
@@ -36,7 +37,15 @@ export interface UpsertResult {
 /** Rounds after which records still overtaken by other loaders are reported as an error. */
 const MAX_ROUNDS = 10;
 
-export async function upsertBatch(target: DatabaseTarget, rows: readonly UpsertRow[], runId: number): Promise<UpsertResult> {
+export interface UpsertOptions {
+  /**
+   * False for records rebuilt from their stored XML: nothing was checked against NCBI, so an
+   * unchanged record keeps its last_checked_at (see rebuilt-unchanged.ts).
+   */
+  checked?: boolean;
+}
+
+export async function upsertBatch(target: DatabaseTarget, rows: readonly UpsertRow[], runId: number, options: UpsertOptions = {}): Promise<UpsertResult> {
   const { db, backend } = target;
   const outcomes = new Map<number, UpsertOutcome>();
   const conflicts = new Map<number, number>();
@@ -47,7 +56,8 @@ export async function upsertBatch(target: DatabaseTarget, rows: readonly UpsertR
   const inTransaction = (work: (trx: Transaction<Database>) => Promise<void>): Promise<void> =>
     db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
   const loading = inTransaction(async (trx) => {
-    const unchanged = await touchUnchanged(trx, backend, pending);
+    const settle = options.checked === false ? settleRebuiltUnchanged : touchUnchanged;
+    const unchanged = await settle(trx, backend, pending);
     for (const pmid of unchanged) outcomes.set(pmid, 'unchanged');
     pending = pending.filter((row) => !unchanged.has(row.pmid));
     for (let round = 1; pending.length > 0; round += 1) {

@@ -5,6 +5,7 @@
  * loads them one after another.
  */
 import type { FailedPmid, PmcRecordXml, PubmedRecordXml } from '../extract/types.js';
+import type { StoredPmcParts } from '../transform/index.js';
 
 export interface SourceBatch {
   /** PMIDs the batch covers: the share of missing ones is measured against it. */
@@ -25,6 +26,8 @@ export interface SourceParts {
    * without them here keeps the ones stored with it.
    */
   pmc: Array<[string, PmcRecordXml]>;
+  /** PMC parts stored with the records, by PMID, when the source read them along. */
+  stored?: Array<[number, StoredPmcParts]>;
   /** PMIDs the source reports deleted (PubMed's `<DeleteCitation>`). */
   deleted: number[];
   /** PMIDs asked for that the source does not have. */

@@ -4,12 +4,14 @@
  */
 import type { FailedPmid, PmcRecordXml, PubmedRecordXml } from '../extract/types.js';
 import { toUpsertRow, type UpsertRow } from '../load/upsert-row.js';
-import { transformPubmedRecord } from '../transform/index.js';
+import { transformPubmedRecord, type StoredPmcParts } from '../transform/index.js';
 
 export interface TransformJob {
   records: PubmedRecordXml[];
   /** PMC data by PMC id (a plain array of entries, so it crosses to a worker thread as is). */
   pmc: Array<[string, PmcRecordXml]>;
+  /** PMC parts stored with the records, by PMID: used for any part the source did not bring. */
+  stored?: Array<[number, StoredPmcParts]>;
 }
 
 export interface TransformOutcome {
@@ -19,11 +21,12 @@ export interface TransformOutcome {
 
 export function transformBatch(job: TransformJob): TransformOutcome {
   const pmcById = new Map(job.pmc);
+  const storedByPmid = new Map(job.stored);
   const outcome: TransformOutcome = { rows: [], failed: [] };
   for (const record of job.records) {
     const pmc = record.pmcid === undefined ? undefined : pmcById.get(record.pmcid);
     try {
-      outcome.rows.push(toUpsertRow(transformPubmedRecord(record, pmc)));
+      outcome.rows.push(toUpsertRow(transformPubmedRecord(record, pmc, storedByPmid.get(record.pmid))));
     } catch (error) {
       outcome.failed.push({ pmid: record.pmid, reason: `transform: ${(error as Error).message}` });
     }

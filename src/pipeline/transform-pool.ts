@@ -148,7 +148,10 @@ class WorkerPool implements BatchTransformer {
 /** A job for some of a batch's records, with only the PMC data they use. */
 function jobFor(records: TransformJob['records'], whole: TransformJob): TransformJob {
   const wanted = new Set(records.flatMap((record) => (record.pmcid === undefined ? [] : [record.pmcid])));
-  return { records, pmc: whole.pmc.filter(([pmcid]) => wanted.has(pmcid)) };
+  const pmids = new Set(records.map((record) => record.pmid));
+  const job: TransformJob = { records, pmc: whole.pmc.filter(([pmcid]) => wanted.has(pmcid)) };
+  if (whole.stored !== undefined) job.stored = whole.stored.filter(([pmid]) => pmids.has(pmid));
+  return job;
 }
 
 function reasonOf(error: Error): string {
