@@ -21,7 +21,8 @@ export function createLogger(level: LogLevel, format?: LogFormat, stream: Termin
   const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   const pretty = prettyFactory({
     colorize: terminal.isTTY,
-    translateTime: 'SYS:HH:MM:ss',
+    // The offset, so that a line read beside status output (which gives every time its zone) agrees with it.
+    translateTime: 'SYS:HH:MM:ss o',
     singleLine: true,
   });
   return pino({ level, base: null }, { write: (line: string) => terminal.writeLines(pretty(withoutEchoedFields(line))) });

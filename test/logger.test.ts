@@ -29,7 +29,7 @@ describe('createLogger', () => {
     createLogger('info', undefined, stream).warn({ pmid: 5 }, 'PMID 5 failed');
     const line = stream.written.join('');
     expect(line).toMatch(ANSI);
-    expect(line.replace(ANSI, '')).toMatch(/^\[\d\d:\d\d:\d\d\] WARN: PMID 5 failed \{"pmid":5\}\n$/);
+    expect(line.replace(ANSI, '')).toMatch(/^\[\d\d:\d\d:\d\d [+-]\d{4}\] WARN: PMID 5 failed \{"pmid":5\}\n$/);
   });
 
   it('leaves out of a pretty line the fields its message already says', () => {
@@ -44,7 +44,7 @@ describe('createLogger', () => {
     expect(JSON.parse(terminal.written[0]!)).toMatchObject({ level: 30, msg: 'started' });
     const pipe = fakeStream(false);
     createLogger('info', 'pretty', pipe).info('started');
-    expect(pipe.written[0]).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: started\n$/);
+    expect(pipe.written[0]).toMatch(/^\[\d\d:\d\d:\d\d [+-]\d{4}\] INFO: started\n$/);
   });
 
   it('leaves out entries below its level', () => {
