@@ -1,11 +1,14 @@
 /**
  * The records an export delivers, read in the order they changed: pages of (last_changed_at,
  * pmid) after the last one seen (keyset pagination, so each page costs the same however deep the
- * export is, and memory holds one page), up to a cut-off fixed when the export starts.
+ * export is, and memory holds one page), up to a cut-off fixed when the export starts. PostgreSQL
+ * writes each record's JSON as text, in the shape the format needs: parsing the stored documents
+ * into objects and writing them out again would cost more than reading them.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../load/schema.js';
-import type { CatalogueRecord, DerivedFields } from '../transform/types.js';
+import type { ExportFormat } from './formats.js';
+import { COPY_FIELD_TARGETS, DYNAMIC_SUFFIXES, SENDABLE_FIELDS } from './vufind-schema.js';
 
 /** A place in the change order: after every record changed before `changedAt`, and those changed then with a lower PMID. */
 export interface ChangePosition {
@@ -20,21 +23,42 @@ export interface ExportRow {
   pmid: number;
   catalogue_id: string;
   status: 'active' | 'deleted';
-  version: number;
-  record: CatalogueRecord;
-  derived: DerivedFields;
-  title: string | null;
-  journal: string | null;
-  publish_year: number | null;
-  doi: string | null;
-  pmcid: string | null;
-  first_seen_at: string;
   changed_at: string;
-  /** Ids the record had in earlier versions and that no record has now; null for a first version. */
-  old_ids: string[] | null;
+  /** solr: the record and its derived fields without copyField targets, as JSON text. */
+  document?: string;
+  /** solr: whether every field of `document` is one the core declares. */
+  declared?: boolean;
+  /** solr: ids the record had in earlier versions and that no record has now. */
+  old_ids?: string[];
+  /** jsonl: the stored record as JSON text. */
+  record?: string;
+  /** csv: the typed columns, lists joined with `; `. */
+  columns?: Record<string, string | number | null>;
 }
 
 const ISO_MICROSECONDS = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
+/** Constant field names, written into the statement (each backend passes array parameters its own way). */
+const textArray = (values: readonly string[]): RawBuilder<string[]> => sql.raw(`ARRAY[${values.map((value) => `'${value}'`).join(', ')}]::text[]`);
+const COPY_TARGETS_ARRAY = textArray(COPY_FIELD_TARGETS);
+const DECLARED = sql`NOT EXISTS (
+  SELECT 1 FROM jsonb_object_keys(d.document) AS k (field)
+  WHERE field <> ALL (${textArray(SENDABLE_FIELDS)}) AND field !~ ${sql.lit(`.(${DYNAMIC_SUFFIXES.join('|')})$`)})`;
+
+const joined = (list: string): RawBuilder<string> =>
+  sql<string>`array_to_string(ARRAY(SELECT jsonb_array_elements_text(${sql.raw(list)})), '; ')`;
+
+const FORMAT_COLUMNS: Record<ExportFormat, RawBuilder<unknown>> = {
+  solr: sql`d.document::text AS document, ${DECLARED} AS declared`,
+  jsonl: sql`r.record::text AS record`,
+  csv: sql`json_build_object(
+    'version', r.version, 'title', r.title, 'journal', r.journal, 'publish_year', r.publish_year,
+    'publish_date', r.derived->>'publishDateSort', 'volume', r.derived->>'container_volume',
+    'issue', r.derived->>'container_issue', 'start_page', r.derived->>'container_start_page',
+    'issn', ${joined("r.derived->'issn'")}, 'doi', r.doi, 'pmcid', r.pmcid,
+    'language', ${joined("r.record->'language'")}, 'authors', ${joined("r.record->'author'")},
+    'topics', ${joined("r.derived->'topic_facet'")},
+    'first_seen_at', to_char(r.first_seen_at AT TIME ZONE 'UTC', ${ISO_MICROSECONDS})) AS columns`,
+};
 
 /**
  * Where this export stops: now, or earlier while another transaction on this database is open.
@@ -60,30 +84,58 @@ export async function countChanges(db: Kysely<Database>, after: ChangePosition, 
   return Number(rows[0]!.count);
 }
 
-export async function* readChanges(db: Kysely<Database>, after: ChangePosition, cutoff: string, pageSize: number): AsyncGenerator<ExportRow[]> {
-  let position = after;
+/**
+ * The pages in order. The next page is asked for as soon as the last one arrived, so that
+ * PostgreSQL reads it while the caller writes the last: two pages in memory at most.
+ */
+export async function* readChanges(
+  db: Kysely<Database>,
+  format: ExportFormat,
+  after: ChangePosition,
+  cutoff: string,
+  pageSize: number,
+): AsyncGenerator<ExportRow[]> {
+  const fetchAfter = (position: ChangePosition): Promise<ExportRow[]> => {
+    const page = readPage(db, format, position, cutoff, pageSize);
+    // A caller that stops early never awaits the page in flight: its failure is no one's to report.
+    page.catch(() => undefined);
+    return page;
+  };
+  let next = fetchAfter(after);
   for (;;) {
-    const { rows } = await sql<ExportRow>`
-      SELECT r.pmid, r.catalogue_id, r.status, r.version, r.record, r.derived, r.title, r.journal, r.publish_year,
-        r.doi, r.pmcid,
-        to_char(r.first_seen_at AT TIME ZONE 'UTC', ${ISO_MICROSECONDS}) AS first_seen_at,
-        to_char(r.last_changed_at AT TIME ZONE 'UTC', ${ISO_MICROSECONDS}) AS changed_at,
-        CASE WHEN r.version > 1 THEN ARRAY(
-          SELECT DISTINCT v.catalogue_id FROM catalogue_record_version v
-          WHERE v.pmid = r.pmid AND v.catalogue_id <> r.catalogue_id
-            AND NOT EXISTS (SELECT 1 FROM catalogue_record o WHERE o.catalogue_id = v.catalogue_id)
-        ) END AS old_ids
-      FROM catalogue_record r
-      WHERE (r.last_changed_at, r.pmid) > (${position.changedAt}::timestamptz, ${position.pmid}::bigint)
-        AND r.last_changed_at < ${cutoff}::timestamptz
-      ORDER BY r.last_changed_at, r.pmid
-      LIMIT ${pageSize}`.execute(db);
+    const rows = await next;
     if (rows.length === 0) return;
+    const full = rows.length === pageSize;
+    if (full) next = fetchAfter(positionOf(rows[rows.length - 1]!));
     yield rows;
-    const last = rows[rows.length - 1]!;
-    position = { changedAt: last.changed_at, pmid: Number(last.pmid) };
-    if (rows.length < pageSize) return;
+    if (!full) return;
   }
+}
+
+async function readPage(db: Kysely<Database>, format: ExportFormat, after: ChangePosition, cutoff: string, pageSize: number): Promise<ExportRow[]> {
+  const { rows } = await sql<ExportRow & { version: number }>`
+    SELECT r.pmid, r.catalogue_id, r.status, r.version,
+      to_char(r.last_changed_at AT TIME ZONE 'UTC', ${ISO_MICROSECONDS}) AS changed_at, ${FORMAT_COLUMNS[format]}
+    FROM catalogue_record r, LATERAL (SELECT (r.derived || r.record) - ${COPY_TARGETS_ARRAY} AS document) d
+    WHERE (r.last_changed_at, r.pmid) > (${after.changedAt}::timestamptz, ${after.pmid}::bigint)
+      AND r.last_changed_at < ${cutoff}::timestamptz
+    ORDER BY r.last_changed_at, r.pmid
+    LIMIT ${pageSize}`.execute(db);
+  if (format === 'solr') await addOldIds(db, rows);
+  return rows;
+}
+
+/** Only a record past its first version can have had another id: those few are looked up apart. */
+async function addOldIds(db: Kysely<Database>, rows: (ExportRow & { version: number })[]): Promise<void> {
+  const revised = rows.filter((row) => row.version > 1).map((row) => Number(row.pmid));
+  if (revised.length === 0) return;
+  const { rows: found } = await sql<{ pmid: number | string; ids: string[] }>`
+    SELECT v.pmid, array_agg(DISTINCT v.catalogue_id) AS ids FROM catalogue_record_version v
+    WHERE v.pmid IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(revised)}::jsonb))
+      AND NOT EXISTS (SELECT 1 FROM catalogue_record o WHERE o.catalogue_id = v.catalogue_id)
+    GROUP BY v.pmid`.execute(db);
+  const byPmid = new Map(found.map((row) => [Number(row.pmid), row.ids]));
+  for (const row of rows) row.old_ids = byPmid.get(Number(row.pmid));
 }
 
 export function positionOf(row: ExportRow): ChangePosition {

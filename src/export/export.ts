@@ -2,7 +2,7 @@
  * An export: the records changed after a starting position (the beginning, --since, or where a
  * named target left off) and before the cut-off, page by page into a sink, with progress.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../load/schema.js';
 import type { ProgressReporter } from '../pipeline/progress.js';
 import { BEFORE_EVERYTHING, countChanges, exportCutoff, positionOf, readChanges, type ChangePosition } from './changes.js';
@@ -29,12 +29,20 @@ export interface ExportOutcome {
 /** One page holds a few MB of records: small enough for flat memory, large enough for few round trips. */
 export const EXPORT_PAGE_SIZE = 1000;
 
-export async function runExport(
-  db: Kysely<Database>,
-  request: ExportRequest,
-  sink: ExportSink,
-  progress?: ProgressReporter,
-): Promise<ExportOutcome> {
+export function runExport(db: Kysely<Database>, request: ExportRequest, sink: ExportSink, progress?: ProgressReporter): Promise<ExportOutcome> {
+  // One connection, without JIT: PostgreSQL may judge a page worth compiling (when a table's
+  // statistics are stale, say), which costs far more than reading the page.
+  return db.connection().execute(async (connection) => {
+    await sql`SET jit = off`.execute(connection);
+    try {
+      return await exportOn(connection, request, sink, progress);
+    } finally {
+      await sql`RESET jit`.execute(connection);
+    }
+  });
+}
+
+async function exportOn(db: Kysely<Database>, request: ExportRequest, sink: ExportSink, progress?: ProgressReporter): Promise<ExportOutcome> {
   const start = await startPosition(db, request);
   const cutoff = await exportCutoff(db);
   const total = progress === undefined ? undefined : await countChanges(db, start, cutoff);
@@ -43,7 +51,7 @@ export async function runExport(
   let position: ChangePosition | undefined;
   let unsaved = 0;
   try {
-    for await (const rows of readChanges(db, start, cutoff, request.pageSize ?? EXPORT_PAGE_SIZE)) {
+    for await (const rows of readChanges(db, request.format, start, cutoff, request.pageSize ?? EXPORT_PAGE_SIZE)) {
       const page = encodePage(request.format, rows);
       await sink.write(page);
       outcome.records += page.records;

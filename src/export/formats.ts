@@ -29,7 +29,7 @@ export function encodePage(format: ExportFormat, rows: readonly ExportRow[]): En
         page.entries.push(solrDelete(row.catalogue_id));
         page.deletes += 1;
       } else {
-        page.entries.push(`"add":{"doc":${JSON.stringify(solrDocument(row))}}`);
+        page.entries.push(`"add":{"doc":${solrDocument(row)}}`);
         page.records += 1;
       }
     } else if (format === 'jsonl') {
@@ -37,7 +37,7 @@ export function encodePage(format: ExportFormat, rows: readonly ExportRow[]): En
       if (row.status === 'deleted') {
         page.deletes += 1;
       } else {
-        page.entries.push(JSON.stringify(row.record));
+        page.entries.push(row.record!);
         page.records += 1;
       }
     } else {
@@ -53,15 +53,16 @@ function solrDelete(id: string): string {
   return `"delete":{"id":${JSON.stringify(id)}}`;
 }
 
-/** The record and its derived fields (container, ISSN, MeSH and genre facets), minus what the core does not take. */
-export function solrDocument(row: Pick<ExportRow, 'record' | 'derived'>): Record<string, unknown> {
-  const document: Record<string, unknown> = {};
-  for (const source of [row.derived, row.record] as Record<string, unknown>[]) {
-    for (const field in source) {
-      if (isSendableField(field)) document[field] = source[field];
-    }
-  }
-  return document;
+/**
+ * The record and its derived fields (container, ISSN, MeSH and genre facets) as PostgreSQL wrote
+ * them, copyField targets already left out. A field the core does not declare (none that the
+ * transform writes today) is left out here, at the cost of reading the document.
+ */
+function solrDocument(row: ExportRow): string {
+  if (row.declared === true) return row.document!;
+  const document = JSON.parse(row.document!) as Record<string, unknown>;
+  for (const field of Object.keys(document)) if (!isSendableField(field)) delete document[field];
+  return JSON.stringify(document);
 }
 
 /** How the solr entries of a whole export are framed: one JSON object, one command a line. */
@@ -76,30 +77,12 @@ export const CSV_COLUMNS = [
 
 export const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
 
-/** Lists inside one cell (authors, languages, ISSNs, topics) are joined with this. */
-const LIST_SEPARATOR = '; ';
-
 function csvRow(row: ExportRow): string {
-  const { record, derived } = row;
-  const cells: Record<(typeof CSV_COLUMNS)[number], string | number | null | undefined> = {
+  const cells: Record<string, string | number | null | undefined> = {
+    ...row.columns,
     pmid: row.pmid,
     catalogue_id: row.catalogue_id,
     status: row.status,
-    version: row.version,
-    title: row.title,
-    journal: row.journal,
-    publish_year: row.publish_year,
-    publish_date: derived.publishDateSort,
-    volume: derived.container_volume,
-    issue: derived.container_issue,
-    start_page: derived.container_start_page,
-    issn: derived.issn?.join(LIST_SEPARATOR),
-    doi: row.doi,
-    pmcid: row.pmcid,
-    language: record.language?.join(LIST_SEPARATOR),
-    authors: record.author?.join(LIST_SEPARATOR),
-    topics: derived.topic_facet?.join(LIST_SEPARATOR),
-    first_seen_at: row.first_seen_at,
     last_changed_at: row.changed_at,
   };
   return CSV_COLUMNS.map((column) => csvCell(cells[column])).join(',');

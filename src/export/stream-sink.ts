@@ -46,7 +46,8 @@ export class StreamSink implements ExportSink {
 
   static async file(path: string, format: ExportFormat): Promise<StreamSink> {
     const partial = join(dirname(path), `.${basename(path)}.partial`);
-    const stream = createWriteStream(partial);
+    // Room for a few pages, so that the next page is read and encoded while the disk writes this one.
+    const stream = createWriteStream(partial, { highWaterMark: 32 * 1024 * 1024 });
     try {
       await once(stream, 'open');
     } catch (error) {
@@ -81,13 +82,23 @@ export class StreamSink implements ExportSink {
 
   private async send(text: string): Promise<void> {
     this.check();
-    if (!this.stream.write(text)) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    if (!this.stream.write(text)) await this.until('drain');
     this.check();
   }
 
   private async settled(): Promise<void> {
-    if (!this.stream.writableFinished) await Promise.race([once(this.stream, 'finish'), once(this.stream, 'error')]);
+    if (!this.stream.writableFinished) await this.until('finish');
     this.check();
+  }
+
+  /** Waits for `event`, or for the error that means it will never come; leaves no listener behind. */
+  private async until(event: 'drain' | 'finish'): Promise<void> {
+    const done = new AbortController();
+    try {
+      await Promise.race([once(this.stream, event, { signal: done.signal }), once(this.stream, 'error', { signal: done.signal })]);
+    } finally {
+      done.abort();
+    }
   }
 
   private check(): void {

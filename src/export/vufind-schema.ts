@@ -26,20 +26,22 @@ const DECLARED_FIELDS = [
 ];
 
 /** `<dynamicField name="*…">`: any field name ending so is declared. */
-const DYNAMIC_SUFFIXES = [
+export const DYNAMIC_SUFFIXES = [
   '_date', '_date_mv', '_isn', '_isn_mv', '_str', '_str_mv', '_txt', '_txt_mv', '_txtF', '_txtF_mv', '_txtP',
   '_txtP_mv', '_random', '_boolean', '_geo', '_geo_mv', '_autocomplete',
 ];
 
 /** `dest` of every `<copyField>`. */
-const COPY_FIELD_TARGETS = [
+export const COPY_FIELD_TARGETS = [
   'spelling', 'spellingShingle', 'title_fullStr', 'title_full_unstemmed', 'author_facet', 'publisherStr',
   'topic_unstemmed', 'allfields_unstemmed', 'fulltext_unstemmed', 'topic_browse', 'author_browse', 'allfields',
   'dewey-search', 'callnumber-search',
 ];
 
 const copyTargets = new Set(COPY_FIELD_TARGETS);
-const sendable = new Set(DECLARED_FIELDS.filter((field) => !copyTargets.has(field)));
+/** The declared fields a document may carry. */
+export const SENDABLE_FIELDS = DECLARED_FIELDS.filter((field) => !copyTargets.has(field));
+const sendable = new Set(SENDABLE_FIELDS);
 
 /** Whether a document for the core may carry `field`: declared, and not filled by Solr itself. */
 export function isSendableField(field: string): boolean {

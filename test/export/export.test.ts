@@ -95,6 +95,17 @@ describe.each(backends)('pubcat export on $name', (backend) => {
     ]);
   });
 
+  it('leaves out of a Solr document a stored field that VuFind does not declare', async () => {
+    const since = await databaseNow();
+    const odd = makeRecord(90_000_003, { edit: ({ record }) => Object.assign(record, { pubmed_note: 'not in the schema', note_str_mv: ['dynamic'] }) });
+    await upsertRecords(database, [odd], runId);
+    const [command] = parseSolrCommands(await exportText({ format: 'solr', since }));
+    const doc = (command as { add: { doc: Record<string, unknown> } }).add.doc;
+    expect(doc).toMatchObject({ id: 'pmid-90000003', note_str_mv: ['dynamic'] });
+    expect(doc).not.toHaveProperty('pubmed_note');
+    expect(fieldsVufindRefuses(doc, readVufindFields())).toEqual([]);
+  });
+
   it('writes the stored records as JSON lines and the typed columns as quoted CSV, tombstones only in the CSV', async () => {
     const since = await databaseNow();
     const tricky = makeRecord(90_000_002, { edit: ({ record }) => void (record.title = 'Commas, "quotes"\nand a line break') });
