@@ -3,7 +3,7 @@
  * renamed when complete, so a reader (or a cron job's next step) never sees half an export.
  */
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, unlinkSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -32,7 +32,7 @@ export class StreamSink implements ExportSink {
   private constructor(
     private readonly stream: Writable,
     private readonly format: ExportFormat,
-    private readonly file: { path: string; partial: string } | undefined,
+    private readonly file: { path: string; partial: string; removeOnExit: () => void } | undefined,
   ) {
     this.lineEnd = format === 'csv' ? '\r\n' : '\n';
     stream.on('error', (error) => (this.failure ??= error));
@@ -53,7 +53,16 @@ export class StreamSink implements ExportSink {
     } catch (error) {
       throw new InputError(`cannot write ${path}: ${(error as Error).message}`, { input: path, cause: error });
     }
-    return new StreamSink(stream, format, { path, partial });
+    // Interrupted (Ctrl-C ends the process at once), the export leaves no half file behind.
+    const removeOnExit = (): void => {
+      try {
+        unlinkSync(partial);
+      } catch {
+        // Already renamed or removed.
+      }
+    };
+    process.once('exit', removeOnExit);
+    return new StreamSink(stream, format, { path, partial, removeOnExit });
   }
 
   async write(page: EncodedPage): Promise<void> {
@@ -72,12 +81,14 @@ export class StreamSink implements ExportSink {
     this.stream.end();
     await this.settled();
     await rename(this.file.partial, this.file.path);
+    process.off('exit', this.file.removeOnExit);
   }
 
   async abort(): Promise<void> {
     if (this.file === undefined) return;
     this.stream.destroy();
     await unlink(this.file.partial).catch(() => undefined);
+    process.off('exit', this.file.removeOnExit);
   }
 
   private async send(text: string): Promise<void> {
