@@ -103,18 +103,17 @@ export function abortOnSignals(logger: Logger): RunSignals {
   };
 }
 
-export interface RunSummary extends Omit<RunCounters, 'older'> {
+export interface RunSummary extends RunCounters {
   run_id: number;
-  older?: number;
 }
 
 /**
- * DESIGN's summary object: `{"run_id", "requested", "inserted", …, "failed"}` (plus `invalid`,
- * and `older` when a source brought records older than the stored ones).
+ * DESIGN's summary object: `{"run_id", "requested", "inserted", …, "failed", "invalid", "older"}`,
+ * every key always present, so that a script reads the same shape from every run.
  */
 export function summaryObject(runId: number, counters: RunCounters): RunSummary {
   const { requested, inserted, updated, unchanged, deleted, missing, failed, invalid, older } = counters;
-  return { run_id: runId, requested, inserted, updated, unchanged, deleted, missing, failed, invalid, ...(older === 0 ? {} : { older }) };
+  return { run_id: runId, requested, inserted, updated, unchanged, deleted, missing, failed, invalid, older };
 }
 
 export function summaryLine(job: string, summary: RunSummary, seconds: number, note = ''): string {
@@ -122,7 +121,7 @@ export function summaryLine(job: string, summary: RunSummary, seconds: number, n
   return (
     `${job} run ${summary.run_id}${note}: ${summary.requested} requested, ${summary.inserted} inserted, ` +
     `${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.deleted} deleted, ` +
-    `${summary.missing} missing, ${summary.failed} failed${summary.older === undefined ? '' : `, ${summary.older} older`}${invalid} in ${seconds.toFixed(1)}s`
+    `${summary.missing} missing, ${summary.failed} failed${summary.older === 0 ? '' : `, ${summary.older} older`}${invalid} in ${seconds.toFixed(1)}s`
   );
 }
 

@@ -40,7 +40,7 @@ describe.each(backends)('pubcat backfill on $name', (backend) => {
     ]);
     expect(load.code).toBe(0);
     expect(JSON.parse(load.stdout)).toEqual({
-      run_id: 1, requested: 1, inserted: 1, updated: 0, unchanged: 0, deleted: 0, missing: 0, failed: 0, invalid: 0,
+      run_id: 1, requested: 1, inserted: 1, updated: 0, unchanged: 0, deleted: 0, missing: 0, failed: 0, invalid: 0, older: 0,
     });
     expect(load.stderr).toMatch(/^backfill run 1: 1 requested, 1 inserted, 0 updated, 0 unchanged, 0 deleted, 0 missing, 0 failed in [\d.]+s$/m);
     expect(JSON.parse(show.stdout)).toEqual(seedRecord);
