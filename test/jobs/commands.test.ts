@@ -32,7 +32,7 @@ describe(`pubcat search and sync commands on ${backend.name}`, () => {
     expect(added).toMatchObject({ code: 0, stdout: 'saved search stromal added: stromal cells (the next sync loads all of its hits)\n' });
     expect(synced.code).toBe(0);
     const summary = JSON.parse(synced.stdout);
-    expect(summary).toEqual({ run_id: summary.run_id, requested: 3, inserted: 3, updated: 0, unchanged: 0, deleted: 0, missing: 0, failed: 0, invalid: 0 });
+    expect(summary).toEqual({ run_id: summary.run_id, requested: 3, inserted: 3, updated: 0, unchanged: 0, deleted: 0, missing: 0, failed: 0, invalid: 0, older: 0 });
     expect(synced.stderr).toContain(`sync run ${summary.run_id}: 3 requested, 3 inserted`);
     expect(JSON.parse(listed.stdout)).toEqual([
       expect.objectContaining({ name: 'stromal', query: 'stromal cells', last_run_id: summary.run_id, synced_until: expect.any(String) }),
