@@ -90,7 +90,7 @@ describe.each(backends)('a batch with records the database refuses on $name', (b
       { pmid: nul.pmid, reason: 'the database refused it: invalid byte sequence for encoding "UTF8": 0x00 (SQLSTATE 22021)' },
       { pmid: oversized.pmid, reason: expect.stringMatching(/^the database refused it: index row size \d+ exceeds btree version 4 maximum 2704 for index "record_facet_\w+" \(SQLSTATE 54000\)$/) },
     ]);
-    expect(first.counts).toEqual({ inserted: 8, updated: 0, unchanged: 0, deleted: 0, missing: 0 });
+    expect(first.counts).toEqual({ inserted: 8, updated: 0, unchanged: 0, deleted: 0, missing: 0, older: 0 });
     const loaded = [...others].sort((a, b) => a - b);
     expect(await storedPmids('catalogue_record')).toEqual(loaded);
     expect(await storedPmids('catalogue_record_version')).toEqual(loaded);
@@ -100,7 +100,7 @@ describe.each(backends)('a batch with records the database refuses on $name', (b
     const again = await load(rows);
 
     expect(again.failed.map((failure) => failure.pmid)).toEqual([nul.pmid, oversized.pmid]);
-    expect(again.counts).toEqual({ inserted: 0, updated: 0, unchanged: 8, deleted: 0, missing: 0 });
+    expect(again.counts).toEqual({ inserted: 0, updated: 0, unchanged: 8, deleted: 0, missing: 0, older: 0 });
   });
 
   it('loads a record cleaned of NUL, XML-forbidden characters and a 3,000-character author, journal and DOI, and an unchanged re-load writes nothing', async () => {
