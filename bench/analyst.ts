@@ -8,7 +8,8 @@
  * - what changed since a date: v_record_changes vs comparing consecutive versions' records.
  * Each schema query must use an index (its EXPLAIN is checked and printed) and take < 0.05× the
  * JSON query's time (best of three runs each). A 2 % sample of the records gets a new title a
- * "day" after the rest, so "since yesterday" is the selective question it is in practice.
+ * "day" after the rest and after another 2 % did, so "since yesterday" is the selective question
+ * it is in practice.
  * It creates a scratch database and drops it at the end.
  *
  * Run: npx tsc -p tsconfig.json && node dist/bench/analyst.js [--quick]
@@ -121,8 +122,10 @@ export async function main(): Promise<void> {
     const loadStart = process.hrtime.bigint();
     await load(database, (index) => rows(index, false), all);
     const loadSeconds = elapsedMs(loadStart) / 1000;
-    // The first load happened "yesterday"; the corrections come today.
+    // The first load and a first round of corrections happened "yesterday"; more come today.
+    await load(database, (index) => rows(index, true), all.filter((index) => index % CHANGED_EVERY === CHANGED_EVERY / 2));
     await client.query(`UPDATE catalogue_record_version SET changed_at = changed_at - interval '1 day'`);
+    await client.query(`UPDATE record_change SET changed_at = changed_at - interval '1 day'`);
     await load(database, (index) => rows(index, true), all.filter((index) => index % CHANGED_EVERY === 0));
     await client.query('VACUUM ANALYZE');
 
@@ -160,7 +163,7 @@ export async function main(): Promise<void> {
     ];
 
     console.log(`analyst bench: ${RECORDS} records (first load ${(RECORDS / loadSeconds).toFixed(0)} records/s), ` +
-      `${RECORDS / CHANGED_EVERY} retitled since; PostgreSQL ${database.location}; MeSH term "${term!.descriptor}"`);
+      `${RECORDS / CHANGED_EVERY} retitled yesterday and ${RECORDS / CHANGED_EVERY} today; PostgreSQL ${database.location}; MeSH term "${term!.descriptor}"`);
     for (const question of questions) {
       const used = await indexesUsed(client, question.schema);
       const schema = await bestOf(client, question.schema, false);
