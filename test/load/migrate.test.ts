@@ -21,6 +21,7 @@ const TABLES = [
   'ncbi_start_slot',
   'query_snapshot',
   'query_snapshot_chunk',
+  'export_target',
 ];
 const VIEWS = ['v_record', 'v_facet_counts', 'v_record_history', 'v_runs', 'v_record_changes'];
 
