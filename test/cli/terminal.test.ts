@@ -42,7 +42,7 @@ describe('pubcat without a database', () => {
   it('writes readable log lines with LOG_FORMAT=pretty even into a pipe, without colour codes', async () => {
     const result = await runCli(['backfill'], { LOG_FORMAT: 'pretty' });
     expect(result.code).toBe(1);
-    expect(result.stderr.split('\n')[0]).toMatch(/^\[\d\d:\d\d:\d\d\] WARN: NCBI_EMAIL is not set: NCBI asks /);
+    expect(result.stderr.split('\n')[0]).toMatch(/^\[\d\d:\d\d:\d\d [+-]\d{4}\] WARN: NCBI_EMAIL is not set: NCBI asks /);
     expect(result.stderr).not.toMatch(/\x1b\[/);
   });
 
