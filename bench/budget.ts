@@ -22,7 +22,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { withScratchDatabase } from './scratch-database.js';
 import type { RecordedRequest } from '../test/support/fake-eutils.js';
 import { type FakeEutilsThread, startFakeEutilsThread } from '../test/support/fake-eutils-thread.js';
 import { maxStartsInAnyWindow } from '../test/support/request-log.js';
@@ -32,7 +32,6 @@ const BATCH_SIZE = 200;
 const LATENCY = { fixedMs: 300, perRecordMs: 2 };
 const FIRST_PMID = 40_000_000;
 const PMIDS_PER_PROCESS = { 3: 1_500, 10: 5_000 } as const;
-const serverUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 interface Outcome {
   rps: 3 | 10;
@@ -43,20 +42,6 @@ interface Outcome {
   loadAfter: number;
 }
 
-async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
-  const name = `pubcat_bench_budget_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return await work(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 /** Runs `pubcat` to its end; resolves to its stdout, or rejects with its exit code and stderr. */
 function runPubcat(args: string[], env: NodeJS.ProcessEnv): Promise<string> {

@@ -17,6 +17,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { withScratchDatabase } from './scratch-database.js';
 import { startFakeEutils, type FakeEutils } from '../test/support/fake-eutils.js';
 import { loadPubmedFixtureRecords, replicatedRecordSource } from '../test/support/ncbi-fixtures.js';
 
@@ -25,7 +26,6 @@ const BATCH_SIZE = 200;
 const LATENCY = { fixedMs: 300, perRecordMs: 2 };
 const FIRST_PMID = 40_000_000;
 const quick = process.argv.includes('--quick') || process.env.PUBCAT_BENCH_QUICK === '1';
-const serverUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 interface Outcome {
   pmids: number;
@@ -48,20 +48,6 @@ interface CpuSeconds {
   fakeNcbi: number;
 }
 
-async function withScratchDatabase<T>(work: (url: string, name: string, admin: pg.Client) => Promise<T>): Promise<T> {
-  const name = `pubcat_bench_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return await work(url.toString(), name, admin);
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 /** CPU seconds a process has used so far (Linux counts them in USER_HZ, 100 per second). */
 function processCpuSeconds(pid: number): number | undefined {

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { withScratchDatabase } from './scratch-database.js';
 import { startFakeEutils, type FakeEutils } from '../test/support/fake-eutils.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -29,7 +29,6 @@ const SMALL_LINES = 5_000;
 const MEDIUM_LINES = quick ? 50_000 : 500_000;
 const LARGE_LINES = quick ? 500_000 : 5_000_000;
 const LONG_LINE_MB = quick ? 10 : 100;
-const serverUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 interface Outcome {
   peakRssMb: number;
@@ -71,20 +70,6 @@ function peakRssMb(pid: number): number {
   }
 }
 
-async function withScratchDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
-  const name = `pubcat_bench_input_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    return await work(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 async function backfill(file: string, databaseUrl: string, server: FakeEutils): Promise<Outcome> {
   const env = { PATH: process.env.PATH, DATABASE_URL: databaseUrl, EUTILS_BASE_URL: server.url, NCBI_EMAIL: 'bench@example.org', LOG_LEVEL: 'warn' };
