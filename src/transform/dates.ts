@@ -2,8 +2,8 @@
  * Publication dates: `publishDate` (a year), `publishDateSort`, and the `dc:date` values that
  * appear in `spelling` (`2019-12-02`).
  */
-import type { PmcArticle } from '../extract/pmc-parser.js';
-import type { PubmedDate, PubmedRecord } from '../extract/pubmed-record.js';
+import type { PmcArticle } from './parse/pmc-parser.js';
+import type { PubmedDate, PubmedRecord } from './parse/pubmed-record.js';
 
 const MONTH_NUMBER: Readonly<Record<string, number>> = {
   jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,

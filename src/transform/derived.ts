@@ -2,7 +2,7 @@
  * Fields beyond the seed record, with VuFind's standard names, kept beside the record for typed
  * columns and facets. They come from PubMed alone, so they read the same with or without PMC.
  */
-import { articleId, type PubmedRecord } from '../extract/pubmed-record.js';
+import { articleId, type PubmedRecord } from './parse/pubmed-record.js';
 import type { DerivedFields } from './types.js';
 import { pubmedSortDate } from './dates.js';
 

@@ -3,10 +3,10 @@
  * state), so it runs as well on a worker thread as on the main one.
  */
 import { InputError } from '../errors.js';
-import { parsePmcSummary, type PmcSummary } from '../extract/esummary-parser.js';
-import { parsePmcArticle, type PmcArticle } from '../extract/pmc-parser.js';
-import { parsePubmedRecord } from '../extract/pubmed-parser.js';
-import { articleId } from '../extract/pubmed-record.js';
+import { parsePmcSummary, type PmcSummary } from './parse/esummary-parser.js';
+import { parsePmcArticle, type PmcArticle } from './parse/pmc-parser.js';
+import { parsePubmedRecord } from './parse/pubmed-parser.js';
+import { articleId } from './parse/pubmed-record.js';
 import type { PmcRecordXml, PubmedRecordXml } from '../extract/types.js';
 import { deriveFields } from './derived.js';
 import { facets } from './facets.js';

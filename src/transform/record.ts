@@ -3,10 +3,10 @@
  * field as research/vufind-record-spec.md §4–6 derives the seed. The seed was built from PMC's
  * Dublin Core, so PMC's values win where both sources have one; PubMed fills in the rest.
  */
-import type { PmcArticle } from '../extract/pmc-parser.js';
-import type { PmcSummary } from '../extract/esummary-parser.js';
-import { articleId, type PubmedRecord } from '../extract/pubmed-record.js';
-import { normalizeSpace } from '../extract/xml-text.js';
+import type { PmcArticle } from './parse/pmc-parser.js';
+import type { PmcSummary } from './parse/esummary-parser.js';
+import { articleId, type PubmedRecord } from './parse/pubmed-record.js';
+import { normalizeSpace } from './parse/xml-text.js';
 import type { CatalogueRecord } from './types.js';
 import { pmcDates, pubmedDates, pubmedPublishYear } from './dates.js';
 import { isoLanguageCode, languageName } from './languages.js';

@@ -1,7 +1,7 @@
 /** Titles, names and abstracts as the catalogue record writes them (spec §4). */
-import type { PmcContributor } from '../extract/pmc-parser.js';
-import type { AbstractSection, PubmedAuthor, PubmedRecord } from '../extract/pubmed-record.js';
-import { normalizeSpace } from '../extract/xml-text.js';
+import type { PmcContributor } from './parse/pmc-parser.js';
+import type { AbstractSection, PubmedAuthor, PubmedRecord } from './parse/pubmed-record.js';
+import { normalizeSpace } from './parse/xml-text.js';
 
 /** NLM ends every title with a period; PMC and the catalogue do not. "?" and "!" stay. */
 function stripTrailingPeriod(title: string): string {

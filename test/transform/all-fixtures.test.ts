@@ -4,8 +4,8 @@
  * regex cut of the element, tags stripped, the usual entities decoded.
  */
 import { describe, expect, it } from 'vitest';
-import { parsePubmedSet } from '../../src/extract/pubmed-parser.js';
-import type { PubmedRecord } from '../../src/extract/pubmed-record.js';
+import { parsePubmedSet } from '../../src/transform/parse/pubmed-parser.js';
+import type { PubmedRecord } from '../../src/transform/parse/pubmed-record.js';
 import { toCatalogueRecord, transformPubmedRecord } from '../../src/transform/index.js';
 import type { CatalogueRecord } from '../../src/transform/types.js';
 import { pubmedDocuments, recordChunks, type RecordChunk } from './pubmed-fixtures.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parsePmcSummarySet } from '../../src/extract/esummary-parser.js';
-import { parsePmcArticle } from '../../src/extract/pmc-parser.js';
-import { parsePubmedSet } from '../../src/extract/pubmed-parser.js';
-import type { PubmedRecord } from '../../src/extract/pubmed-record.js';
+import { parsePmcSummarySet } from '../../src/transform/parse/esummary-parser.js';
+import { parsePmcArticle } from '../../src/transform/parse/pmc-parser.js';
+import { parsePubmedSet } from '../../src/transform/parse/pubmed-parser.js';
+import type { PubmedRecord } from '../../src/transform/parse/pubmed-record.js';
 import { toCatalogueRecord } from '../../src/transform/index.js';
 import { fixtureText, pubmedDocuments } from './pubmed-fixtures.js';
 

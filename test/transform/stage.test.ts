@@ -4,7 +4,7 @@ import { InputError } from '../../src/errors.js';
 import { contentHash, deriveFields, facets, transformPubmedRecord } from '../../src/transform/index.js';
 import { canonicalJson } from '../../src/transform/hash.js';
 import { normalizeWorkKey, workKeys } from '../../src/transform/work-keys.js';
-import { parsePubmedSet } from '../../src/extract/pubmed-parser.js';
+import { parsePubmedSet } from '../../src/transform/parse/pubmed-parser.js';
 import { fixtureText, recordChunks } from './pubmed-fixtures.js';
 
 const seedXml = recordChunks(fixtureText('seed/efetch-pubmed-31810187.xml'))[0]?.xml ?? '';

@@ -3,7 +3,7 @@
  * table-of-contents heading, contributors, title, publication dates, permissions, language and
  * abstract. Pure: XML string in, typed objects out.
  */
-import { XmlParseError } from '../errors.js';
+import { XmlParseError } from '../../errors.js';
 import type { AbstractSection } from './pubmed-record.js';
 import {
   attribute,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { XmlParseError } from '../../src/errors.js';
-import { assertWellFormed } from '../../src/extract/xml-check.js';
-import { decodeEntities, flattenMixed, normalizeSpace } from '../../src/extract/xml-text.js';
+import { XmlParseError } from '../../../src/errors.js';
+import { assertWellFormed } from '../../../src/transform/parse/xml-check.js';
+import { decodeEntities, flattenMixed, normalizeSpace } from '../../../src/transform/parse/xml-text.js';
 
 describe('decodeEntities', () => {
   it('decodes hex and decimal references and the five predefined entities', () => {

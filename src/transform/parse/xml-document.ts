@@ -9,7 +9,7 @@
  * - fast-xml-parser accepts truncated and mis-nested XML, so assertWellFormed() runs first.
  */
 import { XMLParser } from 'fast-xml-parser';
-import { XmlParseError } from '../errors.js';
+import { XmlParseError } from '../../errors.js';
 import { assertWellFormed, describePosition } from './xml-check.js';
 import { decodeEntities, flattenMixed } from './xml-text.js';
 

@@ -2,7 +2,7 @@
  * PubMed efetch XML (`PubmedArticleSet`, and the bulk files' older `MedlineCitationSet`) →
  * PubmedRecord. Pure: XML string in, typed objects out.
  */
-import { XmlParseError } from '../errors.js';
+import { XmlParseError } from '../../errors.js';
 import type {
   AbstractSection,
   ArticleId,

@@ -3,7 +3,7 @@
  * the OAI datestamp that opens the record's `spelling`) and its ids. Reads both esummary forms:
  * version 2.0 `<DocumentSummary uid=…>` and the legacy `<DocSum><Id/><Item Name=…/>`.
  */
-import { EutilsError, XmlParseError } from '../errors.js';
+import { EutilsError, XmlParseError } from '../../errors.js';
 import {
   attribute,
   child,

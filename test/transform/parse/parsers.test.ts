@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { EutilsError, XmlParseError } from '../../src/errors.js';
-import { parsePmcSummary, parsePmcSummarySet } from '../../src/extract/esummary-parser.js';
-import { parsePmcArticle, parsePmcArticleSet } from '../../src/extract/pmc-parser.js';
-import { parsePubmedRecord, parsePubmedSet } from '../../src/extract/pubmed-parser.js';
-import { articleId, type PubmedRecord } from '../../src/extract/pubmed-record.js';
-import { fixtureText, pubmedDocuments, recordChunks } from '../transform/pubmed-fixtures.js';
+import { EutilsError, XmlParseError } from '../../../src/errors.js';
+import { parsePmcSummary, parsePmcSummarySet } from '../../../src/transform/parse/esummary-parser.js';
+import { parsePmcArticle, parsePmcArticleSet } from '../../../src/transform/parse/pmc-parser.js';
+import { parsePubmedRecord, parsePubmedSet } from '../../../src/transform/parse/pubmed-parser.js';
+import { articleId, type PubmedRecord } from '../../../src/transform/parse/pubmed-record.js';
+import { fixtureText, pubmedDocuments, recordChunks } from '../pubmed-fixtures.js';
 
 const SEED_PUBMED = fixtureText('seed/efetch-pubmed-31810187.xml');
 

@@ -3,7 +3,7 @@
  * tags without a word, so a cut-off response would otherwise become a short list of records.
  * This scanner only balances tags (no DTD validation) and runs at several times the parser's speed.
  */
-import { XmlParseError } from '../errors.js';
+import { XmlParseError } from '../../errors.js';
 
 /** "line L, column C" of an offset, for error messages a person can follow into the file. */
 export function describePosition(xml: string, offset: number): string {
