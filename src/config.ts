@@ -24,6 +24,8 @@ export interface Config {
   dataDir: string;
   databaseTimeouts: DatabaseTimeouts;
   eutilsBaseUrl: string;
+  /** Root of NCBI's bulk files (ending in `/`): `baseline/` and `updatefiles/` lie under it. */
+  filesBaseUrl: string;
   ncbiApiKey: string | undefined;
   ncbiEmail: string | undefined;
   ncbiTool: string;
@@ -41,6 +43,8 @@ export interface Config {
   /** A node-cron expression, or null when the job is switched off. */
   cronRefresh: string | null;
   cronSync: string | null;
+  /** When `import --remote updates` runs; null (the default) when it does not. */
+  cronUpdates: string | null;
   logLevel: LogLevel;
   /** Undefined: pretty on a terminal, JSON otherwise (the logger decides, seeing the stream). */
   logFormat: LogFormat | undefined;
@@ -126,6 +130,12 @@ const environmentSchema = z.object({
     .default('https://eutils.ncbi.nlm.nih.gov/entrez/eutils/')
     .refine(isHttpUrl, { error: 'an http:// or https:// URL' })
     .transform((value) => (value.endsWith('/') ? value : `${value}/`)),
+  PUBCAT_FILES_BASE_URL: z
+    .string()
+    .trim()
+    .default('https://ftp.ncbi.nlm.nih.gov/pubmed/')
+    .refine(isHttpUrl, { error: 'an http:// or https:// URL' })
+    .transform((value) => (value.endsWith('/') ? value : `${value}/`)),
   NCBI_API_KEY: optionalText.refine((value) => value === undefined || /^[A-Za-z0-9]+$/.test(value), {
     error: 'an NCBI API key (letters and digits, from your NCBI account settings)',
   }),
@@ -145,6 +155,7 @@ const environmentSchema = z.object({
   PUBCAT_MAX_MISSING_SHARE: missingShare,
   PUBCAT_CRON_REFRESH: cronExpression('0 3 * * *'),
   PUBCAT_CRON_SYNC: cronExpression('15 * * * *'),
+  PUBCAT_CRON_UPDATES: cronExpression('off'),
   LOG_LEVEL: z.string().trim().toLowerCase().default('info').pipe(z.enum(LOG_LEVELS, { error: LOG_LEVELS.join(', ') })),
   LOG_FORMAT: optionalText.transform((value) => value?.toLowerCase()).pipe(
     z.enum(LOG_FORMATS, { error: 'json or pretty (unset: pretty on a terminal, json otherwise)' }).optional(),
@@ -173,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       idleTransactionSeconds: values.PUBCAT_DB_IDLE_TX_TIMEOUT,
     }),
     eutilsBaseUrl: values.EUTILS_BASE_URL,
+    filesBaseUrl: values.PUBCAT_FILES_BASE_URL,
     ncbiApiKey: values.NCBI_API_KEY,
     ncbiEmail: values.NCBI_EMAIL,
     ncbiTool: values.NCBI_TOOL,
@@ -184,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     maxMissingShare: values.PUBCAT_MAX_MISSING_SHARE,
     cronRefresh: values.PUBCAT_CRON_REFRESH,
     cronSync: values.PUBCAT_CRON_SYNC,
+    cronUpdates: values.PUBCAT_CRON_UPDATES,
     logLevel: values.LOG_LEVEL,
     logFormat: values.LOG_FORMAT,
   });

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       dataDir: './.pubcat',
       eutilsBaseUrl: 'https://eutils.ncbi.nlm.nih.gov/entrez/eutils/',
+      filesBaseUrl: 'https://ftp.ncbi.nlm.nih.gov/pubmed/',
       ncbiApiKey: undefined,
       ncbiEmail: undefined,
       ncbiTool: 'pubcat',
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
       databaseTimeouts: { connectSeconds: 10, statementSeconds: 300, idleTransactionSeconds: 300 },
       cronRefresh: '0 3 * * *',
       cronSync: '15 * * * *',
+      cronUpdates: null,
       logLevel: 'info',
       logFormat: undefined,
     });
@@ -45,6 +47,18 @@ describe('loadConfig', () => {
 
   it('adds the trailing slash E-utilities paths are resolved against', () => {
     expect(loadConfig({ EUTILS_BASE_URL: 'http://127.0.0.1:8080/eutils' }).eutilsBaseUrl).toBe('http://127.0.0.1:8080/eutils/');
+  });
+
+  it('points the bulk files elsewhere with a trailing slash, and refuses what is not an http URL', () => {
+    expect(loadConfig({ PUBCAT_FILES_BASE_URL: 'http://127.0.0.1:8080/pubmed' }).filesBaseUrl).toBe('http://127.0.0.1:8080/pubmed/');
+    expect(configErrorFor({ PUBCAT_FILES_BASE_URL: 'ftp://ftp.ncbi.nlm.nih.gov/pubmed/' }).message).toBe(
+      'PUBCAT_FILES_BASE_URL="ftp://ftp.ncbi.nlm.nih.gov/pubmed/" is not valid: expected an http:// or https:// URL',
+    );
+  });
+
+  it('runs the update import only when PUBCAT_CRON_UPDATES names a time', () => {
+    expect(loadConfig({ PUBCAT_CRON_UPDATES: '30 6 * * *' }).cronUpdates).toBe('30 6 * * *');
+    expect(configErrorFor({ PUBCAT_CRON_UPDATES: 'daily' }).message).toContain('PUBCAT_CRON_UPDATES="daily" is not valid');
   });
 
   it('turns a job off with "off" and accepts cron expressions with seconds', () => {
