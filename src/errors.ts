@@ -34,3 +34,6 @@ export class EutilsError extends PubcatError {}
  * a time, so the run stops here and the same command resumes it.
  */
 export class EutilsUnreachableError extends EutilsError {}
+
+/** NCBI's bulk file server (baseline and update files) answered with an error, or not at all, after every retry. `input` names the URL. */
+export class BulkFileError extends PubcatError {}
