@@ -37,3 +37,6 @@ export class EutilsUnreachableError extends EutilsError {}
 
 /** NCBI's bulk file server (baseline and update files) answered with an error, or not at all, after every retry. `input` names the URL. */
 export class BulkFileError extends PubcatError {}
+
+/** A bulk file `pubcat import` refuses: md5 mismatch, truncated gzip, XML that does not parse. `input` names the file. */
+export class ImportFileError extends PubcatError {}
