@@ -1,6 +1,11 @@
 /**
  * PubMed efetch XML (`PubmedArticleSet`, and the bulk files' older `MedlineCitationSet`) →
  * PubmedRecord. Pure: XML string in, typed objects out.
+ *
+ * This is the hot path of every load, so it reads the string through xml-tree.ts rather than a
+ * general parser: one checking pass that builds a small element tree, and strings only for the
+ * values the record keeps. It reads exactly what the project's fast-xml-parser set-up
+ * (xml-document.ts) reads from the same XML; a differential test holds the two to that.
  */
 import { XmlParseError } from '../../errors.js';
 import type {
@@ -11,75 +16,44 @@ import type {
   PubmedDate,
   PubmedRecord,
 } from './pubmed-record.js';
-import {
-  attribute,
-  child,
-  children,
-  childText,
-  createXmlParser,
-  cutElements,
-  parseXml,
-  textOf,
-  type XmlNode,
-} from './xml-document.js';
-import { flattenMixed, normalizeSpace } from './xml-text.js';
+import { decodeEntities, flattenMixed, normalizeSpace } from './xml-text.js';
+import { parseTree, rawAttribute, rawText, type XmlElement, type XmlTreeShape } from './xml-tree.js';
 
 export type { PubmedRecord } from './pubmed-record.js';
 
-/**
- * Elements no field of the record reads, cut out before parsing. Together they are about half
- * of a typical response; the stored source XML keeps them.
- */
-const UNREAD_ELEMENTS = [
-  'ReferenceList',
-  'AffiliationInfo',
-  'CommentsCorrectionsList',
-  'GrantList',
-  'ChemicalList',
-  'SupplMeshList',
-  'InvestigatorList',
-  'OtherAbstract',
-  'Sections',
-  'DataBankList',
-  'PersonalNameSubjectList',
-  'GeneSymbolList',
-  'History',
-  'CoiStatement',
-];
-
-const parser = createXmlParser({
-  stopNodes: [
-    '*.ArticleTitle',
-    '*.VernacularTitle',
-    '*.BookTitle',
-    '*.AbstractText',
-    '*.CollectiveName',
-    '*.Keyword',
-    '*.CopyrightInformation',
-    // A quarter of what is left after the cut, nearly all markup around the descriptor names:
-    // read with a regex instead of being built into objects.
-    '*.MeshHeadingList',
-  ],
-  repeated: new Set([
-    'PubmedArticle',
-    'PubmedBookArticle',
-    'MedlineCitation',
-    'DeleteCitation',
-    'PMID',
-    'AuthorList',
-    'Author',
-    'AbstractText',
-    'ArticleId',
-    'ELocationID',
-    'Language',
-    'PublicationType',
-    'ArticleDate',
-    'ISSN',
-    'KeywordList',
-    'Keyword',
-    'Isbn',
+const SHAPE: XmlTreeShape = {
+  /**
+   * Elements no field of the record reads. Together they are about half of a typical response;
+   * the stored source XML keeps them.
+   */
+  cut: new Set([
+    'ReferenceList',
+    'AffiliationInfo',
+    'CommentsCorrectionsList',
+    'GrantList',
+    'ChemicalList',
+    'SupplMeshList',
+    'InvestigatorList',
+    'OtherAbstract',
+    'Sections',
+    'DataBankList',
+    'PersonalNameSubjectList',
+    'GeneSymbolList',
+    'History',
+    'CoiStatement',
   ]),
-});
+  stop: new Set([
+    'ArticleTitle',
+    'VernacularTitle',
+    'BookTitle',
+    'AbstractText',
+    'CollectiveName',
+    'Keyword',
+    'CopyrightInformation',
+    // Nearly all markup around the descriptor names: read with a regex, not built into elements.
+    'MeshHeadingList',
+  ]),
+};
 
 export interface PubmedSet {
   records: PubmedRecord[];
@@ -92,190 +66,251 @@ export interface PubmedSet {
  * bulk file). Articles come first, then books, each in document order.
  */
 export function parsePubmedSet(xml: string, source = 'PubMed XML'): PubmedSet {
-  const document = parseXml(parser, cutElements(xml, UNREAD_ELEMENTS, source), source);
-  const set = child(document, 'PubmedArticleSet') ?? child(document, 'MedlineCitationSet');
-  if (set === undefined) {
+  const reader = new Reader(xml, source);
+  const set = reader.root;
+  if (set.name !== 'PubmedArticleSet' && set.name !== 'MedlineCitationSet') {
     throw new XmlParseError(`${source}: root element is not PubmedArticleSet`, { input: source });
   }
   const records = [
-    ...children(set, 'PubmedArticle').map((node) => readArticle(node, source)),
-    ...children(set, 'MedlineCitation').map((node) => readCitation(node, undefined, source)),
-    ...children(set, 'PubmedBookArticle').map((node) => readBook(node, source)),
+    ...reader.children(set, 'PubmedArticle').map((node) => reader.article(node)),
+    ...reader.children(set, 'MedlineCitation').map((node) => reader.citation(node, undefined)),
+    ...reader.children(set, 'PubmedBookArticle').map((node) => reader.book(node)),
   ];
-  const deleted = children(set, 'DeleteCitation').flatMap((node) =>
-    children(node, 'PMID').map((pmid) => readPmid(pmid, source)),
-  );
+  const deleted = reader
+    .children(set, 'DeleteCitation')
+    .flatMap((node) => reader.children(node, 'PMID').map((pmid) => reader.pmid(pmid)));
   return { records, deleted };
 }
 
 /** One `<PubmedArticle>` or `<PubmedBookArticle>` element, as the extract stage hands it on. */
 export function parsePubmedRecord(xml: string, source = 'PubMed record'): PubmedRecord {
-  const document = parseXml(parser, cutElements(xml, UNREAD_ELEMENTS, source), source);
-  const article = child(document, 'PubmedArticle');
-  if (article !== undefined) return readArticle(article, source);
-  const book = child(document, 'PubmedBookArticle');
-  if (book !== undefined) return readBook(book, source);
+  const reader = new Reader(xml, source);
+  const { root } = reader;
+  if (root.name === 'PubmedArticle') return reader.article(root);
+  if (root.name === 'PubmedBookArticle') return reader.book(root);
   throw new XmlParseError(`${source}: not a PubmedArticle or PubmedBookArticle element`, {
     input: source,
   });
 }
 
-function readArticle(node: XmlNode, source: string): PubmedRecord {
-  const citation = child(node, 'MedlineCitation');
-  if (citation === undefined) {
-    throw new XmlParseError(`${source}: PubmedArticle without MedlineCitation`, { input: source });
+const NO_ELEMENTS: readonly XmlElement[] = [];
+
+class Reader {
+  readonly root: XmlElement;
+
+  constructor(
+    private readonly xml: string,
+    private readonly source: string,
+  ) {
+    this.root = parseTree(xml, SHAPE, source);
   }
-  return readCitation(citation, child(node, 'PubmedData'), source);
-}
 
-function readCitation(
-  citation: XmlNode,
-  pubmedData: XmlNode | undefined,
-  source: string,
-): PubmedRecord {
-  const article = child(citation, 'Article');
-  const journal = child(article, 'Journal');
-  const issue = child(journal, 'JournalIssue');
-  const journalInfo = child(citation, 'MedlineJournalInfo');
-  const pagination = child(article, 'Pagination');
-  return {
-    kind: 'article',
-    pmid: readPmid(child(citation, 'PMID'), source),
-    articleTitle: childText(article, 'ArticleTitle'),
-    vernacularTitle: childText(article, 'VernacularTitle'),
-    abstract: readAbstract(child(article, 'Abstract')),
-    copyrightInformation: childText(child(article, 'Abstract'), 'CopyrightInformation'),
-    authors: readAuthors(children(article, 'AuthorList')),
-    languages: texts(children(article, 'Language')),
-    publicationTypes: texts(children(child(article, 'PublicationTypeList'), 'PublicationType')),
-    journal: journal && readJournal(journal, issue, journalInfo),
-    pubDate: readDate(child(issue, 'PubDate')),
-    electronicDate: readDate(
-      children(article, 'ArticleDate').find((date) => attribute(date, 'DateType') === 'Electronic'),
-    ),
-    startPage: childText(pagination, 'StartPage') ?? firstPage(childText(pagination, 'MedlinePgn')),
-    locationIds: readIds(children(article, 'ELocationID'), 'EIdType'),
-    meshDescriptors: meshDescriptors(child(citation, 'MeshHeadingList')),
-    keywords: readKeywords(citation),
-    articleIds: readIds(children(child(pubmedData, 'ArticleIdList'), 'ArticleId'), 'IdType'),
-    isbns: [],
-  };
-}
-
-function readBook(node: XmlNode, source: string): PubmedRecord {
-  const document = child(node, 'BookDocument');
-  if (document === undefined) {
-    throw new XmlParseError(`${source}: PubmedBookArticle without BookDocument`, { input: source });
+  /** The child elements called `name`, in document order. */
+  children(node: XmlElement | undefined, name: string): XmlElement[] {
+    const all = node?.children;
+    if (all === undefined) return [];
+    const found: XmlElement[] = [];
+    for (const element of all) if (element.name === name) found.push(element);
+    return found;
   }
-  const book = child(document, 'Book');
-  const publisher = child(book, 'Publisher');
-  const publisherName = childText(publisher, 'PublisherName');
-  const ownIds = [
-    ...children(child(document, 'ArticleIdList'), 'ArticleId'),
-    ...children(child(child(node, 'PubmedBookData'), 'ArticleIdList'), 'ArticleId'),
-  ];
-  return {
-    kind: 'book',
-    pmid: readPmid(child(document, 'PMID'), source),
-    articleTitle: childText(document, 'ArticleTitle'),
-    vernacularTitle: childText(document, 'VernacularTitle'),
-    bookTitle: childText(book, 'BookTitle'),
-    abstract: readAbstract(child(document, 'Abstract')),
-    copyrightInformation: childText(child(document, 'Abstract'), 'CopyrightInformation'),
-    authors: readAuthors([...children(document, 'AuthorList'), ...children(book, 'AuthorList')]),
-    languages: texts(children(document, 'Language')),
-    publicationTypes: texts(children(document, 'PublicationType')),
-    pubDate: readDate(child(book, 'PubDate')),
-    locationIds: readIds(
-      [...children(document, 'ELocationID'), ...children(book, 'ELocationID')],
-      'EIdType',
-    ),
-    meshDescriptors: [],
-    keywords: readKeywords(document),
-    articleIds: dedupeIds(readIds(ownIds, 'IdType')),
-    publisher: publisherName
-      ? { name: normalizeSpace(publisherName), location: childText(publisher, 'PublisherLocation') }
-      : undefined,
-    isbns: texts(children(book, 'Isbn')),
-  };
-}
 
-function readPmid(node: XmlNode | undefined, source: string): number {
-  const text = textOf(node)?.trim() ?? '';
-  if (!/^\d+$/.test(text)) {
-    throw new XmlParseError(`${source}: PMID "${text}" is not a number`, { input: source });
+  child(node: XmlElement | undefined, name: string): XmlElement | undefined {
+    const all = node?.children ?? NO_ELEMENTS;
+    for (const element of all) if (element.name === name) return element;
+    return undefined;
   }
-  return Number(text);
+
+  /** The decoded text of an element (of a stop element, flattened). */
+  text(node: XmlElement | undefined): string | undefined {
+    return node === undefined ? undefined : flattenMixed(rawText(this.xml, node));
+  }
+
+  childText(node: XmlElement | undefined, name: string): string | undefined {
+    return this.text(this.child(node, name));
+  }
+
+  attribute(node: XmlElement | undefined, name: string): string | undefined {
+    const raw = node === undefined ? undefined : rawAttribute(this.xml, node, name);
+    return raw === undefined ? undefined : decodeEntities(raw);
+  }
+
+  article(node: XmlElement): PubmedRecord {
+    const citation = this.child(node, 'MedlineCitation');
+    if (citation === undefined) {
+      throw new XmlParseError(`${this.source}: PubmedArticle without MedlineCitation`, { input: this.source });
+    }
+    return this.citation(citation, this.child(node, 'PubmedData'));
+  }
+
+  citation(citation: XmlElement, pubmedData: XmlElement | undefined): PubmedRecord {
+    const article = this.child(citation, 'Article');
+    const journal = this.child(article, 'Journal');
+    const issue = this.child(journal, 'JournalIssue');
+    const journalInfo = this.child(citation, 'MedlineJournalInfo');
+    const pagination = this.child(article, 'Pagination');
+    const abstract = this.child(article, 'Abstract');
+    return {
+      kind: 'article',
+      pmid: this.pmid(this.child(citation, 'PMID')),
+      articleTitle: this.childText(article, 'ArticleTitle'),
+      vernacularTitle: this.childText(article, 'VernacularTitle'),
+      abstract: this.abstract(abstract),
+      copyrightInformation: this.childText(abstract, 'CopyrightInformation'),
+      authors: this.authors(this.children(article, 'AuthorList')),
+      languages: this.texts(this.children(article, 'Language')),
+      publicationTypes: this.texts(this.children(this.child(article, 'PublicationTypeList'), 'PublicationType')),
+      journal: journal && this.journal(journal, issue, journalInfo),
+      pubDate: this.date(this.child(issue, 'PubDate')),
+      electronicDate: this.date(
+        this.children(article, 'ArticleDate').find((date) => this.attribute(date, 'DateType') === 'Electronic'),
+      ),
+      startPage: this.childText(pagination, 'StartPage') ?? firstPage(this.childText(pagination, 'MedlinePgn')),
+      locationIds: this.ids(this.children(article, 'ELocationID'), 'EIdType'),
+      meshDescriptors: this.meshDescriptors(this.child(citation, 'MeshHeadingList')),
+      keywords: this.keywords(citation),
+      articleIds: this.ids(this.children(this.child(pubmedData, 'ArticleIdList'), 'ArticleId'), 'IdType'),
+      isbns: [],
+    };
+  }
+
+  book(node: XmlElement): PubmedRecord {
+    const document = this.child(node, 'BookDocument');
+    if (document === undefined) {
+      throw new XmlParseError(`${this.source}: PubmedBookArticle without BookDocument`, { input: this.source });
+    }
+    const book = this.child(document, 'Book');
+    const publisher = this.child(book, 'Publisher');
+    const publisherName = this.childText(publisher, 'PublisherName');
+    const abstract = this.child(document, 'Abstract');
+    const ownIds = [
+      ...this.children(this.child(document, 'ArticleIdList'), 'ArticleId'),
+      ...this.children(this.child(this.child(node, 'PubmedBookData'), 'ArticleIdList'), 'ArticleId'),
+    ];
+    return {
+      kind: 'book',
+      pmid: this.pmid(this.child(document, 'PMID')),
+      articleTitle: this.childText(document, 'ArticleTitle'),
+      vernacularTitle: this.childText(document, 'VernacularTitle'),
+      bookTitle: this.childText(book, 'BookTitle'),
+      abstract: this.abstract(abstract),
+      copyrightInformation: this.childText(abstract, 'CopyrightInformation'),
+      authors: this.authors([...this.children(document, 'AuthorList'), ...this.children(book, 'AuthorList')]),
+      languages: this.texts(this.children(document, 'Language')),
+      publicationTypes: this.texts(this.children(document, 'PublicationType')),
+      pubDate: this.date(this.child(book, 'PubDate')),
+      locationIds: this.ids([...this.children(document, 'ELocationID'), ...this.children(book, 'ELocationID')], 'EIdType'),
+      meshDescriptors: [],
+      keywords: this.keywords(document),
+      articleIds: dedupeIds(this.ids(ownIds, 'IdType')),
+      publisher: publisherName
+        ? { name: normalizeSpace(publisherName), location: this.childText(publisher, 'PublisherLocation') }
+        : undefined,
+      isbns: this.texts(this.children(book, 'Isbn')),
+    };
+  }
+
+  pmid(node: XmlElement | undefined): number {
+    const text = this.text(node)?.trim() ?? '';
+    if (!/^\d+$/.test(text)) {
+      throw new XmlParseError(`${this.source}: PMID "${text}" is not a number`, { input: this.source });
+    }
+    return Number(text);
+  }
+
+  /** Non-empty texts of the given elements, space-normalised. */
+  private texts(nodes: XmlElement[]): string[] {
+    const found: string[] = [];
+    for (const node of nodes) {
+      const text = normalizeSpace(this.text(node) ?? '');
+      if (text !== '') found.push(text);
+    }
+    return found;
+  }
+
+  private abstract(abstract: XmlElement | undefined): AbstractSection[] | undefined {
+    const sections = this.children(abstract, 'AbstractText')
+      .map((node) => ({
+        label: this.attribute(node, 'Label') || undefined,
+        category: this.attribute(node, 'NlmCategory') || undefined,
+        text: this.text(node) ?? '',
+      }))
+      .filter((section) => section.text.trim() !== '');
+    return sections.length === 0 ? undefined : sections;
+  }
+
+  /** Authors from every author list that is not an editor list, in document order. */
+  private authors(lists: XmlElement[]): PubmedAuthor[] {
+    return lists
+      .filter((list) => this.attribute(list, 'Type') !== 'editors')
+      .flatMap((list) => this.children(list, 'Author'))
+      .map((author) => ({
+        lastName: this.childText(author, 'LastName'),
+        foreName: this.childText(author, 'ForeName'),
+        initials: this.childText(author, 'Initials'),
+        suffix: this.childText(author, 'Suffix'),
+        collectiveName: this.childText(author, 'CollectiveName'),
+        valid: this.attribute(author, 'ValidYN') !== 'N',
+      }));
+  }
+
+  private journal(journal: XmlElement, issue: XmlElement | undefined, info: XmlElement | undefined): JournalInfo {
+    const issns = this.ids(this.children(journal, 'ISSN'), 'IssnType');
+    const linking = this.childText(info, 'ISSNLinking');
+    if (linking) issns.push({ type: 'Linking', value: linking });
+    return {
+      title: this.childText(journal, 'Title'),
+      isoAbbreviation: this.childText(journal, 'ISOAbbreviation'),
+      medlineTA: this.childText(info, 'MedlineTA'),
+      issns,
+      volume: this.childText(issue, 'Volume'),
+      issue: this.childText(issue, 'Issue'),
+    };
+  }
+
+  private date(node: XmlElement | undefined): PubmedDate | undefined {
+    if (node === undefined) return undefined;
+    return {
+      year: this.childText(node, 'Year'),
+      month: this.childText(node, 'Month'),
+      day: this.childText(node, 'Day'),
+      season: this.childText(node, 'Season'),
+      medlineDate: this.childText(node, 'MedlineDate'),
+    };
+  }
+
+  /** Ids with a type attribute; `ValidYN="N"` ids are the publisher's mistakes and are left out. */
+  private ids(nodes: XmlElement[], typeAttribute: string): ArticleId[] {
+    const ids: ArticleId[] = [];
+    for (const node of nodes) {
+      if (this.attribute(node, 'ValidYN') === 'N') continue;
+      const value = (this.text(node) ?? '').trim();
+      if (value !== '') ids.push({ type: this.attribute(node, typeAttribute) ?? '', value });
+    }
+    return ids;
+  }
+
+  private meshDescriptors(list: XmlElement | undefined): string[] {
+    if (list === undefined) return [];
+    const raw = rawText(this.xml, list);
+    const names: string[] = [];
+    for (const match of raw.matchAll(DESCRIPTOR_NAME)) {
+      const name = normalizeSpace(flattenMixed(match[1] ?? ''));
+      if (name !== '') names.push(name);
+    }
+    return names;
+  }
+
+  private keywords(parent: XmlElement): string[] {
+    return this.children(parent, 'KeywordList').flatMap((list) => this.texts(this.children(list, 'Keyword')));
+  }
 }
 
-/** Non-empty texts of the given elements, space-normalised. */
-function texts(nodes: XmlNode[]): string[] {
-  return nodes.map((node) => normalizeSpace(textOf(node) ?? '')).filter((text) => text !== '');
-}
-
-function readAbstract(abstract: XmlNode | undefined): AbstractSection[] | undefined {
-  const sections = children(abstract, 'AbstractText')
-    .map((node) => ({
-      label: attribute(node, 'Label') || undefined,
-      category: attribute(node, 'NlmCategory') || undefined,
-      text: textOf(node) ?? '',
-    }))
-    .filter((section) => section.text.trim() !== '');
-  return sections.length === 0 ? undefined : sections;
-}
-
-/** Authors from every author list that is not an editor list, in document order. */
-function readAuthors(lists: XmlNode[]): PubmedAuthor[] {
-  return lists
-    .filter((list) => attribute(list, 'Type') !== 'editors')
-    .flatMap((list) => children(list, 'Author'))
-    .map((author) => ({
-      lastName: childText(author, 'LastName'),
-      foreName: childText(author, 'ForeName'),
-      initials: childText(author, 'Initials'),
-      suffix: childText(author, 'Suffix'),
-      collectiveName: childText(author, 'CollectiveName'),
-      valid: attribute(author, 'ValidYN') !== 'N',
-    }));
-}
-
-function readJournal(journal: XmlNode, issue: XmlNode | undefined, info: XmlNode | undefined): JournalInfo {
-  const issns = readIds(children(journal, 'ISSN'), 'IssnType');
-  const linking = childText(info, 'ISSNLinking');
-  if (linking) issns.push({ type: 'Linking', value: linking });
-  return {
-    title: childText(journal, 'Title'),
-    isoAbbreviation: childText(journal, 'ISOAbbreviation'),
-    medlineTA: childText(info, 'MedlineTA'),
-    issns,
-    volume: childText(issue, 'Volume'),
-    issue: childText(issue, 'Issue'),
-  };
-}
-
-function readDate(node: XmlNode | undefined): PubmedDate | undefined {
-  if (node === undefined) return undefined;
-  return {
-    year: childText(node, 'Year'),
-    month: childText(node, 'Month'),
-    day: childText(node, 'Day'),
-    season: childText(node, 'Season'),
-    medlineDate: childText(node, 'MedlineDate'),
-  };
-}
+const DESCRIPTOR_NAME = /<DescriptorName\b[^>]*>([\s\S]*?)<\/DescriptorName>/g;
 
 /** "215-26" → "215"; MedlinePgn is the only page field in older records. */
 function firstPage(medlinePgn: string | undefined): string | undefined {
   const first = medlinePgn?.split(/[-,;]/)[0]?.trim();
   return first || undefined;
-}
-
-/** Ids with a type attribute; `ValidYN="N"` ids are the publisher's mistakes and are left out. */
-function readIds(nodes: XmlNode[], typeAttribute: string): ArticleId[] {
-  return nodes
-    .filter((node) => attribute(node, 'ValidYN') !== 'N')
-    .map((node) => ({ type: attribute(node, typeAttribute) ?? '', value: (textOf(node) ?? '').trim() }))
-    .filter((id) => id.value !== '');
 }
 
 function dedupeIds(ids: ArticleId[]): ArticleId[] {
@@ -286,18 +321,4 @@ function dedupeIds(ids: ArticleId[]): ArticleId[] {
     seen.add(key);
     return true;
   });
-}
-
-const DESCRIPTOR_NAME = /<DescriptorName\b[^>]*>([\s\S]*?)<\/DescriptorName>/g;
-
-function meshDescriptors(list: XmlNode | undefined): string[] {
-  const raw = list?.['#text'];
-  if (typeof raw !== 'string') return [];
-  return [...raw.matchAll(DESCRIPTOR_NAME)]
-    .map((match) => normalizeSpace(flattenMixed(match[1] ?? '')))
-    .filter((name) => name !== '');
-}
-
-function readKeywords(parent: XmlNode): string[] {
-  return children(parent, 'KeywordList').flatMap((list) => texts(children(list, 'Keyword')));
 }

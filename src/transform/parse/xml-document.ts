@@ -74,7 +74,7 @@ export function cutElements(xml: string, names: readonly string[], documentName:
 }
 
 /** Index just past the element opening at `start`. */
-function elementEnd(xml: string, start: number, name: string, documentName: string): number {
+export function elementEnd(xml: string, start: number, name: string, documentName: string): number {
   const startTagEnd = xml.indexOf('>', start);
   if (startTagEnd === -1) return unclosed(xml, start, name, documentName);
   if (xml[startTagEnd - 1] === '/') return startTagEnd + 1;

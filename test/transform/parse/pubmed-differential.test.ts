@@ -1,0 +1,83 @@
+/**
+ * The PubMed parser against the fast-xml-parser reading it replaced (reference-pubmed-parser.ts):
+ * every record in the fixtures, the 2016 bulk file's MedlineCitations among them, must come out
+ * the same, field for field, and so must hand-made records that stress mixed content, entities,
+ * CDATA, comments and line ends.
+ */
+import { describe, expect, it } from 'vitest';
+import { XmlParseError } from '../../../src/errors.js';
+import { parsePubmedRecord, parsePubmedSet } from '../../../src/transform/parse/pubmed-parser.js';
+import { fixtureText, pubmedDocuments, recordChunks } from '../pubmed-fixtures.js';
+import * as reference from './reference-pubmed-parser.js';
+
+const documents = pubmedDocuments();
+const SEED = fixtureText('seed/efetch-pubmed-31810187.xml');
+const [SEED_ARTICLE] = recordChunks(SEED);
+
+/** What a parse gives: its value, or the kind of error it throws. */
+function outcome<T>(parse: () => T): T | { threw: string } {
+  try {
+    return parse();
+  } catch (error) {
+    return { threw: (error as Error).constructor.name };
+  }
+}
+
+function sameRecord(xml: string, name: string): void {
+  expect(outcome(() => parsePubmedRecord(xml, name)), name).toStrictEqual(outcome(() => reference.parsePubmedRecord(xml, name)));
+}
+
+describe('the PubMed parser reads what the fast-xml-parser reading read', () => {
+  it.each(documents.map((document) => [document.name, document.xml] as const))('%s, as a set', (name, xml) => {
+    expect(outcome(() => parsePubmedSet(xml, name))).toStrictEqual(outcome(() => reference.parsePubmedSet(xml, name)));
+  });
+
+  it('every PubmedArticle and PubmedBookArticle in the fixtures, one by one', () => {
+    const chunks = documents.flatMap((document) => recordChunks(document.xml)).filter((chunk) => chunk.kind !== 'citation');
+    expect(chunks.length).toBeGreaterThan(70);
+    for (const chunk of chunks) sameRecord(chunk.xml, `${chunk.kind} ${chunk.pmid}`);
+  });
+
+  it('the bulk file holds MedlineCitations, and they were compared', () => {
+    const bulk = documents.find((document) => document.name.endsWith('medline16n0902.xml.gz'));
+    expect(parsePubmedSet(bulk?.xml ?? '').records).toHaveLength(604);
+  });
+
+  const seed = SEED_ARTICLE?.xml ?? '';
+  const variants: [string, string][] = [
+    ['inline markup in the title', seed.replace(/<ArticleTitle>([^<]*?) /, '<ArticleTitle><i>$1</i> <b>x</b><u>y</u> H<sub>2</sub>O<sup>+</sup> ')],
+    ['MathML in the abstract', seed.replace(/(<AbstractText[^>]*>)/, '$1<mml:math><mml:mi>V</mml:mi>\n  <mml:mi>O</mml:mi><mml:msub><mml:mi>x</mml:mi><mml:mn>2</mml:mn></mml:msub></mml:math> ')],
+    ['entities everywhere', seed.replace('<LastName>', '<LastName>&amp;&#x00E9;&#233;&lt;&gt;&quot;&apos;&unknown;').replace('<ISSN IssnType="', '<ISSN IssnType="&amp;')],
+    ['forbidden character references', seed.replace('<ForeName>', '<ForeName>&#0;&#xD800;&#x110000;')],
+    ['CDATA, comments and processing instructions in text', seed.replace('<Volume>', '<Volume> a <!-- c --> b <?pi x?> c <![CDATA[ <d> &amp; ]]> e ')],
+    ['CR LF line ends', seed.replace(/\n/g, '\r\n').replace(/(<AbstractText[^>]*>)/, '$1line\ronly\r\n')],
+    ['tabs and spaces in tags and values', seed.replace('<ArticleId IdType="doi">', '<ArticleId\tIdType = "\tdoi\t" >  ').replace('<Language>', '<Language> \t')],
+    ['self-closing and empty elements', seed.replace(/<Volume>[^<]*<\/Volume>/, '<Volume/>').replace(/<Issue>[^<]*<\/Issue>/, '<Issue></Issue>')],
+    ['a cut element inside text', seed.replace('<Title>', '<Title>Pre <CoiStatement>no <i>x</i></CoiStatement> post ')],
+    ['child elements inside a read text element', seed.replace('<Title>', '<Title>Journal <i>of</i> Things ')],
+    ['single-quoted and repeated attributes', seed.replace('<ArticleId IdType="doi">', "<ArticleId IdType='pii' IdType='doi'>")],
+    ['nested same-name stop elements', seed.replace(/(<AbstractText[^>]*>)/, '$1<AbstractText>inner</AbstractText> ')],
+    ['non-breaking and thin spaces around values', seed.replace('<LastName>', '<LastName>\u00a0\u2009').replace('</ForeName>', '\u00a0</ForeName>')],
+  ];
+  it.each(variants)('%s', (name, xml) => {
+    expect(xml, name).not.toBe(seed);
+    sameRecord(xml, name);
+  });
+
+  it('refuses what the reference refuses', () => {
+    const broken = [
+      seed.slice(0, seed.length / 2),
+      seed.replace('</Volume>', '</Issue>'),
+      `text ${seed}`,
+      seed.replace('<Title>', '<Title><CoiStatement>never closed'),
+      seed.replace('</ArticleTitle>', '</ArticleTitle></i>'),
+      seed.replace(/<\/PubmedArticle>\s*$/, ''),
+      `${seed}<PubmedArticle/>`,
+    ];
+    for (const xml of broken) {
+      expect(xml).not.toBe(seed);
+      expect(() => reference.parsePubmedRecord(xml)).toThrow(XmlParseError);
+      expect(() => parsePubmedRecord(xml)).toThrow(XmlParseError);
+    }
+  });
+});
