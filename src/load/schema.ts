@@ -13,7 +13,7 @@ type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
  */
 type BigIntColumn = number;
 
-export type RunJob = 'backfill' | 'refresh' | 'sync' | 'import' | 'retransform';
+export type RunJob = 'backfill' | 'refresh' | 'sync' | 'import' | 'retransform' | 'enrich';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
 export type RecordStatus = 'active' | 'deleted';
 export type VersionOp = 'insert' | 'update' | 'delete' | 'restore';
