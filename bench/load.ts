@@ -58,7 +58,7 @@ async function loadAll(
   revisionOf: (index: number) => number,
   alongside?: (batch: TransformedRecord[]) => Promise<number>,
 ): Promise<Phase & { alongsideSeconds: number }> {
-  const counts: Record<UpsertOutcome, number> = { inserted: 0, updated: 0, unchanged: 0, restored: 0, conflict: 0 };
+  const counts: Record<UpsertOutcome, number> = { inserted: 0, updated: 0, unchanged: 0, restored: 0, older: 0, conflict: 0 };
   let seconds = 0;
   let alongsideSeconds = 0;
   let turn = 0;

@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageVersion, useOneLineErrors } from './cli-output.js';
 import { runBackfillCommand, type BackfillOptions } from './commands/backfill.js';
 import { EXPORT_FORMATS, runExportCommand, type ExportCommandOptions } from './commands/export.js';
+import { runImportCommand } from './commands/import.js';
 import { runMigrateCommand } from './commands/migrate.js';
 import { runRefreshCommand, type RefreshCommandOptions } from './commands/refresh.js';
 import { runRestoreCommand, type RestoreCommandOptions } from './commands/restore.js';
@@ -123,6 +124,16 @@ export function buildProgram(): Command {
     .description('forget a saved search (its records stay)')
     .argument('<name>', 'the saved search')
     .action((name: string) => withConfig((config, logger) => runSearchRemoveCommand(name, config, logger)));
+
+  program
+    .command('import')
+    .description("load NCBI's bulk files (baseline and update .xml or .xml.gz files, or directories of them) in file order; resumes where it stopped")
+    .argument('<paths...>', 'files, or directories whose .xml and .xml.gz files are all imported')
+    .option('--force', 'import again files that were imported already')
+    .option('--json', 'print the run summary as JSON on stdout')
+    .action((paths: string[], options: { force?: boolean; json?: boolean }) =>
+      withConfig((config, logger) => runImportCommand(paths, { force: options.force === true, json: options.json === true }, config, logger)),
+    );
 
   program
     .command('export')

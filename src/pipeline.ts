@@ -9,8 +9,11 @@
  * batches in flight; one that gives them up (see PipelineContext.cancel) stops waiting for NCBI
  * and loads only the batches that had arrived before the first that had not.
  */
+import type { Transaction } from 'kysely';
 import type { EutilsClient } from './extract/eutils-client.js';
 import type { CatalogueDatabase } from './load/db.js';
+import type { FileOrigin } from './load/file-deletions.js';
+import type { Database } from './load/schema.js';
 import { loadFetchedBatch } from './load/load-batch.js';
 import { noteHeldMisses } from './load/missing-guard.js';
 import { readStoredPmc } from './load/stored-pmc.js';
@@ -34,6 +37,12 @@ export interface LoadOptions {
   maxMissingShare?: number;
   /** False when the source rebuilds records from stored XML: nothing is checked against NCBI. */
   checked?: boolean;
+  /** The bulk file the source reads: its place in NCBI's order decides what is older. */
+  origin?: FileOrigin;
+  /** Loads under way at once (default two). A bulk file's load takes one at a time: see file-deletions.ts. */
+  loadsAtOnce?: number;
+  /** Written in each batch's transaction after the run's checkpoint (a bulk file's own checkpoint). */
+  afterLoad?: (trx: Transaction<Database>, batch: SourceBatch) => Promise<void>;
 }
 
 export interface PipelineOptions extends LoadOptions {
@@ -139,6 +148,7 @@ export async function loadBatches(
         missing: parts.missing,
         requested: batch.requested,
         ...(options.checked === false ? { checked: false } : {}),
+        ...(options.origin === undefined ? {} : { origin: options.origin }),
       }, { maxShare: options.maxMissingShare, batchSize: options.batchSize });
       const failed = [...parts.failed, ...transformFailed, ...loaded.failed];
       const batchDelta: Partial<RunCounters> = {
@@ -149,6 +159,7 @@ export async function loadBatches(
       };
       await turn.previousDone;
       await recordBatchProgress(trx, run, batchDelta, batch.checkpoint);
+      await options.afterLoad?.(trx, batch);
       if (loaded.held !== undefined && (await noteHeldMisses(trx, run, loaded.held.reason))) logger.warn({ runId: run.id }, loaded.held.reason);
       for (const { pmid, reason } of failed) logger.warn({ pmid, reason }, `PMID ${pmid} failed: ${reason}`);
       for (const { pmid, reason } of loaded.invalidEncoding) logger.warn({ pmid, reason }, `PMID ${pmid} loaded with characters lost: ${reason}`);
@@ -165,7 +176,7 @@ export async function loadBatches(
     });
   };
 
-  const loads = new OrderedLoads<Transformed>({ inFlight: options.batchesInFlight, loadsAtOnce: LOADS_AT_ONCE, load });
+  const loads = new OrderedLoads<Transformed>({ inFlight: options.batchesInFlight, loadsAtOnce: options.loadsAtOnce ?? LOADS_AT_ONCE, load });
   try {
     for await (const batch of source) await loads.add(transformed(batch));
     await loads.finish();

@@ -25,19 +25,11 @@ export function cutPubmedArticleSet(xml: string): PubmedArticleSetPieces {
       case 'PubmedArticle':
       case 'PubmedBookArticle': {
         // Searched as its own string: a search that finds nothing then stops at the record's end.
-        const recordXml = xml.slice(child.start, child.end);
-        const record: PubmedRecordXml = {
-          pmid: recordPmid(recordXml),
-          kind: child.name === 'PubmedArticle' ? 'article' : 'book',
-          xml: recordXml,
-        };
-        const pmcid = ownPmcid(recordXml);
-        if (pmcid !== undefined) record.pmcid = pmcid;
-        records.push(record);
+        records.push(pubmedRecordOf(xml.slice(child.start, child.end), child.name === 'PubmedArticle' ? 'article' : 'book'));
         break;
       }
       case 'DeleteCitation':
-        deleted.push(...allPmids(xml.slice(child.contentStart, child.contentEnd)));
+        deleted.push(...deletedPmids(xml.slice(child.contentStart, child.contentEnd)));
         break;
       default:
         throw new XmlParseError(`${DOCUMENT}: unexpected <${child.name}> in <PubmedArticleSet>: ${xml.slice(child.start, child.start + 300)}`, {
@@ -48,14 +40,22 @@ export function cutPubmedArticleSet(xml: string): PubmedArticleSetPieces {
   return { records, deleted };
 }
 
+/** One `<PubmedArticle>` or `<PubmedBookArticle>` element with its PMID and own PMC id. */
+export function pubmedRecordOf(recordXml: string, kind: PubmedRecordXml['kind'], documentName = DOCUMENT): PubmedRecordXml {
+  const record: PubmedRecordXml = { pmid: recordPmid(recordXml, documentName), kind, xml: recordXml };
+  const pmcid = ownPmcid(recordXml);
+  if (pmcid !== undefined) record.pmcid = pmcid;
+  return record;
+}
+
 /**
  * The record's PMID is the first `<PMID>` in it: `MedlineCitation/PMID` or `BookDocument/PMID`
  * both come before any other PMID (comments, corrections, references).
  */
-function recordPmid(record: string): number {
+function recordPmid(record: string, documentName: string): number {
   const pmid = parsePmid(firstElementText(record, 'PMID', 0, record.length));
   if (pmid === undefined) {
-    throw new XmlParseError(`${DOCUMENT}: record without a readable <PMID>: ${record.slice(0, 200)}`, { input: DOCUMENT });
+    throw new XmlParseError(`${documentName}: record without a readable <PMID>: ${record.slice(0, 200)}`, { input: documentName });
   }
   return pmid;
 }
@@ -79,14 +79,15 @@ function ownPmcid(record: string): string | undefined {
   return /^PMC\d+$/.test(value) ? value : undefined;
 }
 
-function allPmids(deletion: string): number[] {
+/** The PMIDs listed in the content of a `<DeleteCitation>`. */
+export function deletedPmids(deletion: string, documentName = DOCUMENT): number[] {
   const pmids: number[] = [];
   let position = 0;
   for (;;) {
     const range = firstElementRange(deletion, 'PMID', position, deletion.length);
     if (range === undefined) return pmids;
     const pmid = parsePmid(deletion.slice(range.contentStart, range.contentEnd));
-    if (pmid === undefined) throw new XmlParseError(`${DOCUMENT}: unreadable PMID in <DeleteCitation>`, { input: DOCUMENT });
+    if (pmid === undefined) throw new XmlParseError(`${documentName}: unreadable PMID in <DeleteCitation>`, { input: documentName });
     pmids.push(pmid);
     position = range.contentEnd;
   }

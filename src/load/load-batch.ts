@@ -10,6 +10,7 @@ import type { Backend } from './db.js';
 import type { Database } from './schema.js';
 import { settleMissing, type MissingGuard } from './missing-guard.js';
 import { markDeleted } from './tombstones.js';
+import { applyFileDeletions, lockForFileBatch, reapplyLaterDeletions, type FileOrigin } from './file-deletions.js';
 import { olderThanStored } from './older-records.js';
 import { loadIsolatingRefused } from './refused-records.js';
 import { upsertBatch, type UpsertOutcome, type UpsertResult } from './upsert.js';
@@ -23,6 +24,8 @@ export interface FetchedBatch {
   requested: number;
   /** False for records rebuilt from stored XML, not checked against NCBI (see upsert.ts). */
   checked?: boolean;
+  /** The bulk file the batch was read from: file order decides what is older (see file-deletions.ts). */
+  origin?: FileOrigin;
 }
 
 export interface LoadedBatch {
@@ -48,16 +51,28 @@ export async function loadFetchedBatch(
   batch: FetchedBatch,
   guard: MissingGuard,
 ): Promise<LoadedBatch> {
-  // Records rebuilt from stored XML are the stored ones, never older.
-  const older = batch.checked === false ? new Set<number>() : await olderThanStored(trx, backend, batch.rows);
+  const { origin } = batch;
+  if (origin !== undefined) await lockForFileBatch(trx, batch.deleted.length > 0);
+  // Records rebuilt from stored XML are the stored ones, never older; a file's are checked by the upsert itself.
+  const older = batch.checked === false || origin !== undefined ? new Set<number>() : await olderThanStored(trx, backend, batch.rows);
   const rows = older.size === 0 ? batch.rows : batch.rows.filter((row) => !older.has(row.pmid));
   // A record the database refuses fails alone, and the rest of the batch loads.
   const { loaded, refused } = await loadIsolatingRefused(trx, rows, (part) =>
-    upsertBatch({ db: trx, backend }, part, runId, batch.checked === false ? { checked: false } : {}),
+    upsertBatch({ db: trx, backend }, part, runId, {
+      ...(batch.checked === false ? { checked: false } : {}),
+      ...(origin === undefined ? {} : { importOrder: origin.importOrder }),
+    }),
   );
   const upserted = combined(loaded);
-  // Most batches have no deletions and no misses: skip those statements' round trips.
-  if (batch.deleted.length > 0) await markDeleted(trx, batch.deleted, runId, 'delete-citation');
+  let olderDeletions = 0;
+  if (origin !== undefined) {
+    const written = [...upserted.outcomes].filter(([, outcome]) => outcome === 'inserted' || outcome === 'updated' || outcome === 'restored');
+    await reapplyLaterDeletions(trx, backend, written.map(([pmid]) => pmid), runId, origin);
+    if (batch.deleted.length > 0) olderDeletions = (await applyFileDeletions(trx, backend, batch.deleted, runId, origin)).older;
+  } else if (batch.deleted.length > 0) {
+    // Most batches have no deletions and no misses: skip those statements' round trips.
+    await markDeleted(trx, batch.deleted, runId, 'delete-citation');
+  }
   const misses = await settleMissing(trx, runId, batch, guard);
   const failed = [
     ...[...upserted.conflicts].map(([pmid, holder]) => ({
@@ -80,9 +95,10 @@ export async function loadFetchedBatch(
       // Each PMID counts once, so the counters add up to `requested`: a DeleteCitation is
       // `deleted` whether or not there was a record to tombstone, and a miss that tombstones or
       // is held counts as that instead of `missing`.
-      deleted: batch.deleted.length + misses.tombstoned.length,
+      // A file's deletion of a record that came from a later file counts as older instead.
+      deleted: batch.deleted.length - olderDeletions + misses.tombstoned.length,
       missing: batch.missing.length - misses.tombstoned.length - (misses.held?.pmids.length ?? 0),
-      older: older.size,
+      older: older.size + upserted.counts.older + olderDeletions,
     },
     failed,
     invalidEncoding,
@@ -91,10 +107,14 @@ export async function loadFetchedBatch(
 }
 
 /** The counts and id conflicts of the parts a batch was loaded in. */
-function combined(parts: readonly UpsertResult[]): Pick<UpsertResult, 'counts' | 'conflicts'> {
-  const counts: Record<UpsertOutcome, number> = { inserted: 0, updated: 0, unchanged: 0, restored: 0, conflict: 0 };
+function combined(parts: readonly UpsertResult[]): Pick<UpsertResult, 'counts' | 'conflicts' | 'outcomes'> {
+  const counts: Record<UpsertOutcome, number> = { inserted: 0, updated: 0, unchanged: 0, restored: 0, older: 0, conflict: 0 };
   for (const part of parts) {
     for (const outcome of Object.keys(counts) as UpsertOutcome[]) counts[outcome] += part.counts[outcome];
   }
-  return { counts, conflicts: new Map(parts.flatMap((part) => [...part.conflicts])) };
+  return {
+    counts,
+    conflicts: new Map(parts.flatMap((part) => [...part.conflicts])),
+    outcomes: new Map(parts.flatMap((part) => [...part.outcomes])),
+  };
 }

@@ -66,6 +66,8 @@ export interface CatalogueRecordTable {
   transform_version: Generated<number>;
   /** sql/014: the PubMed record's DateRevised (YYYY-MM-DD), when known. */
   pubmed_revised: ColumnType<Date | string | null, string | null | undefined, string | null>;
+  /** sql/026: import_file.import_order of the bulk file the record came from; null for E-utilities. */
+  import_order: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface CatalogueRecordVersionTable {
@@ -80,6 +82,8 @@ export interface CatalogueRecordVersionTable {
   record: JSONColumnType<CatalogueRecord>;
   /** sql/004: why a delete happened (delete-citation | missing); null for other operations. */
   reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** sql/026: the bulk file whose DeleteCitation made a delete. */
+  file_name: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RecordFacetTable {
@@ -113,6 +117,38 @@ export interface SavedSearchTable {
   last_run_id: BigIntColumn | null;
 }
 
+/** sql/026: one row per NCBI bulk file pubcat import has seen. */
+export interface ImportFileTable {
+  name: string;
+  series: string;
+  sequence: number;
+  import_order: number;
+  size: number;
+  md5: string | null;
+  records: number | null;
+  deleted: number | null;
+  status: ColumnType<ImportFileStatus, ImportFileStatus | undefined, ImportFileStatus>;
+  run_id: BigIntColumn | null;
+  checkpoint: JSONColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  claimed_by: string | null;
+  heartbeat_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  error: string | null;
+  created_at: Timestamp;
+  started_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export type ImportFileStatus = 'pending' | 'running' | 'done' | 'failed';
+
+/** sql/026: the latest bulk file whose DeleteCitation listed each PMID. */
+export interface ImportDeletionTable {
+  pmid: BigIntColumn;
+  import_order: number;
+  file_name: string;
+  run_id: BigIntColumn | null;
+  deleted_at: Timestamp;
+}
+
 export interface SchemaMigrationTable {
   version: number;
   name: string;
@@ -129,4 +165,6 @@ export interface Database {
   missing_pmid: MissingPmidTable;
   saved_search: SavedSearchTable;
   schema_migrations: SchemaMigrationTable;
+  import_file: ImportFileTable;
+  import_deletion: ImportDeletionTable;
 }

@@ -12,6 +12,11 @@
  * the check-time bumps re-check the hash on the latest row the same way. A record that fails
  * either check was changed by a concurrent loader after the snapshot: it is returned with no
  * outcome, and the caller runs it again in a new statement (a new snapshot).
+ *
+ * Records from a bulk file carry the file's place in NCBI's order (`importOrder`): one older than
+ * what is stored — from a later file, or, against a record E-utilities brought, revised earlier —
+ * is classified `older` and not written. The check reads the same snapshot as the version check,
+ * so a later file's record committed meanwhile is seen when the record's statement runs again.
  */
 import { sql, type Transaction } from 'kysely';
 import { bigintArray, intArray, textArray } from './array-params.js';
@@ -21,9 +26,17 @@ import type { UpsertRow } from './upsert-row.js';
 
 export interface RowResult {
   /** Undefined when the record was not written: see `idHolder`, else overtaken by another loader. */
-  outcome?: 'inserted' | 'updated' | 'unchanged' | 'restored';
+  outcome?: 'inserted' | 'updated' | 'unchanged' | 'restored' | 'older';
   /** The other PMID that holds (or, earlier in the batch, claims) this record's catalogue id. */
   idHolder?: number;
+}
+
+/** Where the rows of a statement come from, as far as the order of sources goes. */
+export interface RowOrigin {
+  /** import_file.import_order of the bulk file the rows come from; absent for E-utilities. */
+  importOrder?: number;
+  /** Rebuilt from stored XML: the record keeps the import_order it has. */
+  rebuilt?: boolean;
 }
 
 interface ResultRow {
@@ -37,7 +50,7 @@ interface ResultRow {
  * PMID in the batch (NCBI returned it), and returns the unchanged PMIDs: nothing else of theirs
  * needs to be sent or written.
  */
-export async function touchUnchanged(trx: Transaction<Database>, backend: Backend, rows: readonly UpsertRow[]): Promise<Set<number>> {
+export async function touchUnchanged(trx: Transaction<Database>, backend: Backend, rows: readonly UpsertRow[], origin: RowOrigin = {}): Promise<Set<number>> {
   const pmids = bigintArray(backend, rows.map((row) => row.pmid));
   const hashes = textArray(backend, rows.map((row) => row.content_hash));
   const versions = intArray(backend, rows.map((row) => row.transform_version));
@@ -50,6 +63,8 @@ export async function touchUnchanged(trx: Transaction<Database>, backend: Backen
       FROM input i WHERE m.pmid = i.pmid AND m.consecutive_misses > 0
     )
     UPDATE catalogue_record c SET last_checked_at = now(), transform_version = i.transform_version
+      -- A later file bringing the same record moves it to that file's place in the order.
+      ${origin.importOrder === undefined ? sql`` : sql`, import_order = greatest(c.import_order, ${origin.importOrder}::int)`}
     FROM input i
     WHERE c.pmid = i.pmid AND c.content_hash = i.content_hash AND c.status = 'active'
     RETURNING c.pmid
@@ -63,7 +78,9 @@ export async function runUpsertStatement(
   backend: Backend,
   rows: readonly UpsertRow[],
   runId: number,
+  origin: RowOrigin = {},
 ): Promise<Map<number, RowResult>> {
+  const importOrder = origin.importOrder ?? null;
   const texts = (column: (row: UpsertRow) => string | null) => textArray(backend, rows.map(column));
   const pmids = bigintArray(backend, rows.map((row) => row.pmid));
   const facets = rows.flatMap((row) => row.facets.map((facet) => ({ pmid: row.pmid, ...facet })));
@@ -83,6 +100,9 @@ export async function runUpsertStatement(
     classified AS (
       SELECT i.position, i.pmid, i.catalogue_id, i.content_hash, e.version AS old_version, holder.pmid AS id_holder,
         CASE WHEN e.pmid IS NULL THEN 'insert'
+             WHEN ${importOrder}::int IS NOT NULL
+               AND (e.import_order > ${importOrder}::int
+                 OR (e.import_order IS NULL AND e.status = 'active' AND e.pubmed_revised > i.pubmed_revised)) THEN 'older'
              WHEN e.status = 'deleted' THEN 'restore'
              WHEN e.content_hash = i.content_hash THEN 'unchanged'
              ELSE 'update' END AS op
@@ -96,23 +116,24 @@ export async function runUpsertStatement(
     claims AS (
       -- Of two records claiming one catalogue id, the first in the batch gets it.
       SELECT *, first_value(pmid) OVER (PARTITION BY catalogue_id ORDER BY position) AS first_claimant
-      FROM classified WHERE op <> 'unchanged' AND id_holder IS NULL
+      FROM classified WHERE op NOT IN ('unchanged', 'older') AND id_holder IS NULL
     ),
     to_write AS (
       SELECT * FROM claims WHERE first_claimant = pmid
     ),
     written AS (
       INSERT INTO catalogue_record AS c (pmid, catalogue_id, version, status, content_hash, record, derived,
-        title, journal, publish_year, doi, pmcid, last_run_id, transform_version, pubmed_revised)
+        title, journal, publish_year, doi, pmcid, last_run_id, transform_version, pubmed_revised, import_order)
       SELECT i.pmid, i.catalogue_id, coalesce(t.old_version, 0) + 1, 'active', i.content_hash, i.record, i.derived,
-        i.title, i.journal, i.publish_year, i.doi, i.pmcid, ${runId}, i.transform_version, i.pubmed_revised
+        i.title, i.journal, i.publish_year, i.doi, i.pmcid, ${runId}, i.transform_version, i.pubmed_revised, ${importOrder}::int
       FROM to_write t JOIN input i USING (pmid)
       ON CONFLICT (pmid) DO UPDATE SET
         catalogue_id = excluded.catalogue_id, version = excluded.version, status = 'active',
         content_hash = excluded.content_hash, record = excluded.record, derived = excluded.derived,
         title = excluded.title, journal = excluded.journal, publish_year = excluded.publish_year,
         doi = excluded.doi, pmcid = excluded.pmcid, last_changed_at = now(), last_checked_at = now(),
-        last_run_id = excluded.last_run_id, transform_version = excluded.transform_version, pubmed_revised = excluded.pubmed_revised
+        last_run_id = excluded.last_run_id, transform_version = excluded.transform_version, pubmed_revised = excluded.pubmed_revised,
+        import_order = ${origin.rebuilt === true ? sql`c.import_order` : sql`excluded.import_order`}
       WHERE c.version = excluded.version - 1
       RETURNING c.pmid
     ),
@@ -181,6 +202,7 @@ export async function runUpsertStatement(
     )
     SELECT k.pmid,
       CASE WHEN checked.pmid IS NOT NULL THEN 'unchanged'
+           WHEN k.op = 'older' THEN 'older'
            WHEN written.pmid IS NOT NULL THEN
              CASE k.op WHEN 'insert' THEN 'inserted' WHEN 'update' THEN 'updated' ELSE 'restored' END
       END AS outcome,

@@ -22,7 +22,7 @@ import type { UpsertRow } from './upsert-row.js';
 import { settleRebuiltUnchanged } from './rebuilt-unchanged.js';
 import { runUpsertStatement, touchUnchanged } from './upsert-statement.js';
 
-export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged' | 'restored' | 'conflict';
+export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged' | 'restored' | 'older' | 'conflict';
 
 export interface UpsertResult {
   counts: Record<UpsertOutcome, number>;
@@ -43,6 +43,8 @@ export interface UpsertOptions {
    * unchanged record keeps its last_checked_at (see rebuilt-unchanged.ts).
    */
   checked?: boolean;
+  /** import_file.import_order of the bulk file the rows come from (see upsert-statement.ts). */
+  importOrder?: number;
 }
 
 export async function upsertBatch(target: DatabaseTarget, rows: readonly UpsertRow[], runId: number, options: UpsertOptions = {}): Promise<UpsertResult> {
@@ -56,8 +58,8 @@ export async function upsertBatch(target: DatabaseTarget, rows: readonly UpsertR
   const inTransaction = (work: (trx: Transaction<Database>) => Promise<void>): Promise<void> =>
     db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
   const loading = inTransaction(async (trx) => {
-    const settle = options.checked === false ? settleRebuiltUnchanged : touchUnchanged;
-    const unchanged = await settle(trx, backend, pending);
+    const origin = { ...(options.importOrder === undefined ? {} : { importOrder: options.importOrder }), rebuilt: options.checked === false };
+    const unchanged = options.checked === false ? await settleRebuiltUnchanged(trx, backend, pending) : await touchUnchanged(trx, backend, pending, origin);
     for (const pmid of unchanged) outcomes.set(pmid, 'unchanged');
     pending = pending.filter((row) => !unchanged.has(row.pmid));
     for (let round = 1; pending.length > 0; round += 1) {
@@ -66,7 +68,7 @@ export async function upsertBatch(target: DatabaseTarget, rows: readonly UpsertR
           input: pending.map((row) => row.pmid),
         });
       }
-      const results = await runUpsertStatement(trx, backend, pending, runId);
+      const results = await runUpsertStatement(trx, backend, pending, runId, origin);
       const next: UpsertRow[] = [];
       conflicts.clear();
       for (const row of pending) {
@@ -106,7 +108,7 @@ function lastOfEachPmid(rows: readonly UpsertRow[]): UpsertRow[] {
 }
 
 function countOutcomes(outcomes: Map<number, UpsertOutcome>): Record<UpsertOutcome, number> {
-  const counts: Record<UpsertOutcome, number> = { inserted: 0, updated: 0, unchanged: 0, restored: 0, conflict: 0 };
+  const counts: Record<UpsertOutcome, number> = { inserted: 0, updated: 0, unchanged: 0, restored: 0, older: 0, conflict: 0 };
   for (const outcome of outcomes.values()) counts[outcome] += 1;
   return counts;
 }

@@ -15,6 +15,10 @@ export interface ProgressSnapshot {
   records: number;
   rateLimited: number;
   retries: number;
+  /** Printed before the bar (an import names its file and the files done). */
+  label?: string;
+  /** What `done` and `total` count, when not input items (an import counts megabytes read). */
+  unit?: string;
 }
 
 export interface ProgressReporter {
@@ -97,9 +101,10 @@ export function formatBar(snapshot: ProgressSnapshot, recordsPerSecond: number, 
   const share = total !== undefined && total > 0 ? Math.min(1, done / total) : undefined;
   const bar =
     share === undefined ? '' : `[${'#'.repeat(Math.round(share * BAR_WIDTH)).padEnd(BAR_WIDTH, '.')}] ${(share * 100).toFixed(0).padStart(3)}% `;
-  const count = total === undefined ? `${done}` : `${done}/${total}`;
+  const count = `${total === undefined ? `${done}` : `${done}/${total}`}${snapshot.unit === undefined ? '' : ` ${snapshot.unit}`}`;
   const eta = remainingSeconds === undefined ? '' : `  ETA ${formatDuration(remainingSeconds)}`;
-  return `${bar}${count}  ${recordsPerSecond.toFixed(0)} rec/s${eta}  429s ${snapshot.rateLimited}  retries ${snapshot.retries}`;
+  const label = snapshot.label === undefined ? '' : `${snapshot.label} `;
+  return `${label}${bar}${count}  ${recordsPerSecond.toFixed(0)} rec/s${eta}  429s ${snapshot.rateLimited}  retries ${snapshot.retries}`;
 }
 
 export function formatDuration(seconds: number): string {

@@ -1,0 +1,157 @@
+/**
+ * `pubcat import PATH... [--force] [--json]`: loads NCBI's bulk files (baseline and update files,
+ * `.xml` or `.xml.gz`, a directory meaning every such file in it) from local paths.
+ *
+ * What other code calls:
+ * - `importFiles(context, paths, options)`: lists the paths in NCBI's file order and imports each
+ *   file in one run; returns the summary (DESIGN's run summary plus `files`, `files_skipped`,
+ *   `files_refused`).
+ * - `ImportRun.start(context, { force, run? })`, then `importRun.importFile(path)` for one file at
+ *   a time (a download loop calls it as each file arrives; the file's `.md5` sidecar, when present
+ *   beside it, is checked), then `importRun.finish()`; `importSummary(importRun, finished)` gives
+ *   the summary object.
+ * - `runImportCommand(paths, options, config, logger)`: the command line's action.
+ *
+ * Exit codes: 0 when every file is imported (or was already); 2 (EXIT_PARTIAL) when the run
+ * finished but a file was refused (md5 mismatch, truncated gzip, XML that does not parse: one
+ * line each on stderr, naming the file) or a PMID failed; 1 when it could not run at all (no
+ * such path, database unreachable); 128 + signal when stopped by a signal (run it again to resume).
+ */
+import { stat } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { JobContext } from '../../jobs/context.js';
+import type { Config } from '../config.js';
+import { EXIT_PARTIAL, exitCodeForSignal, exitWith } from '../exit-codes.js';
+import { InputError } from '../errors.js';
+import { listImportPaths } from '../extract/import-file.js';
+import { finishRun, RunTakenOverError, type FinishedRun } from '../load/runs.js';
+import type { Logger } from '../logger.js';
+import { ImportRun, type FileOutcome } from '../pipeline/file-import.js';
+import { describeFailure, onFatal } from '../process-guard.js';
+import { summaryLine, summaryObject, withRunResources, type RunSummary } from './run-support.js';
+
+export { ImportRun, type FileOutcome } from '../pipeline/file-import.js';
+export { fileOrder, listImportPaths } from '../extract/import-file.js';
+
+/** How often an importer looks again at the files another importer holds. */
+const BUSY_POLL_MS = 2_000;
+
+export interface ImportOptions {
+  force: boolean;
+  json: boolean;
+}
+
+/** DESIGN's run summary, plus the files: imported now, skipped (done before, or another importer's), refused. */
+export interface ImportSummary extends RunSummary {
+  files: number;
+  files_skipped: number;
+  files_refused: number;
+}
+
+export function importSummary(importRun: ImportRun, finished: FinishedRun): ImportSummary {
+  return {
+    ...summaryObject(importRun.run.id, finished),
+    files: importRun.files.imported,
+    files_skipped: importRun.files.skipped,
+    files_refused: importRun.files.refused,
+  };
+}
+
+/** Imports every file the paths name, in NCBI's order, in one run (see the module comment). */
+export async function importFiles(context: JobContext, paths: string[], options: ImportOptions): Promise<ImportSummary> {
+  const { importRun, outcomes } = await importAll(context, await listPaths(paths), options);
+  const finished = await finishImport(context, importRun);
+  return importSummary(importRun, finished);
+}
+
+export async function runImportCommand(paths: string[], options: ImportOptions, config: Config, logger: Logger): Promise<void> {
+  const files = await listPaths(paths);
+  const startedAt = Date.now();
+  await withRunResources(config, logger, async ({ context, signals }) => {
+    const expected = { files: files.length, bytes: await totalSize(files) };
+    const importRun = await ImportRun.start(context, { force: options.force, expected });
+    const forgetFatal = onFatal((reason) => finishRun(context.database.db, importRun.run, 'failed', reason));
+    let outcomes: FileOutcome[];
+    try {
+      outcomes = (await importAll(context, files, options, importRun)).outcomes;
+    } catch (error) {
+      await finishRun(context.database.db, importRun.run, 'failed', describeFailure(error)).catch(() => undefined);
+      throw error;
+    } finally {
+      forgetFatal();
+      context.progress?.finish();
+    }
+    const seconds = (Date.now() - startedAt) / 1000;
+    const interrupted = signals.received();
+    if (interrupted !== undefined) {
+      const stopped = await finishRun(context.database.db, importRun.run, 'failed', `interrupted by ${interrupted}; run the same command again to resume`);
+      if (stopped !== null) print(importSummary(importRun, stopped), seconds, options.json, ' (interrupted)');
+      process.stderr.write(`pubcat: import run ${importRun.run.id} stopped by ${interrupted} after its last loaded batch; run the same command again to resume\n`);
+      exitWith(exitCodeForSignal(interrupted));
+      return;
+    }
+    const finished = await finishImport(context, importRun);
+    print(importSummary(importRun, finished), seconds, options.json, '');
+    for (const outcome of outcomes) if (outcome.status === 'refused') process.stderr.write(`pubcat: refused ${outcome.reason}\n`);
+    if (finished.status === 'partial') {
+      process.stderr.write(`pubcat: import run ${importRun.run.id} is partial: ${finished.error}; run the same command again once the files are fixed\n`);
+      exitWith(EXIT_PARTIAL);
+    }
+  });
+}
+
+async function listPaths(paths: string[]): Promise<string[]> {
+  if (paths.length === 0) throw new InputError('nothing to import: give NCBI bulk files (.xml, .xml.gz) or directories of them', { input: paths });
+  const files = await listImportPaths(paths);
+  if (files.length === 0) throw new InputError(`no .xml or .xml.gz files in ${paths.join(', ')}`, { input: paths });
+  return files;
+}
+
+async function importAll(
+  context: JobContext,
+  files: string[],
+  options: ImportOptions,
+  given?: ImportRun,
+): Promise<{ importRun: ImportRun; outcomes: FileOutcome[] }> {
+  const importRun = given ?? (await ImportRun.start(context, { force: options.force }));
+  const outcomes = new Map<string, FileOutcome>();
+  const stopped = (): boolean => context.signal?.aborted === true;
+  for (const file of files) {
+    if (stopped()) break;
+    outcomes.set(file, await importRun.importFile(file));
+  }
+  // Files another importer holds: wait for it to finish them, or take them over if it dies.
+  for (;;) {
+    const busy = [...outcomes].filter(([, outcome]) => outcome.status === 'busy').map(([file]) => file);
+    if (busy.length === 0 || stopped()) break;
+    await delay(BUSY_POLL_MS, undefined, context.signal === undefined ? {} : { signal: context.signal }).catch(() => undefined);
+    for (const file of busy) if (!stopped()) outcomes.set(file, await importRun.importFile(file));
+  }
+  return { importRun, outcomes: [...outcomes.values()] };
+}
+
+async function finishImport(context: JobContext, importRun: ImportRun): Promise<FinishedRun> {
+  const finished = await importRun.finish();
+  if (finished === null) {
+    throw new RunTakenOverError(`run ${importRun.run.id} was taken over by another process before it finished here`, { input: importRun.run.id });
+  }
+  context.logger.debug({ runId: importRun.run.id, status: finished.status }, 'import run finished');
+  return finished;
+}
+
+function print(summary: ImportSummary, seconds: number, json: boolean, note: string): void {
+  const files = `; files: ${summary.files} imported, ${summary.files_skipped} skipped, ${summary.files_refused} refused`;
+  const line = `${summaryLine('import', summary, seconds, note)}${files}\n`;
+  if (json) {
+    process.stderr.write(line);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } else {
+    process.stdout.write(line);
+  }
+}
+
+async function totalSize(files: string[]): Promise<number> {
+  let bytes = 0;
+  for (const file of files) bytes += (await stat(file).catch(() => ({ size: 0 }))).size;
+  return bytes;
+}
