@@ -9,6 +9,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageVersion, useOneLineErrors } from './cli-output.js';
 import { runBackfillCommand, type BackfillOptions } from './commands/backfill.js';
+import { runEnrichCommand, type EnrichOptions } from './commands/enrich.js';
 import { EXPORT_FORMATS, runExportCommand, type ExportCommandOptions } from './commands/export.js';
 import { runImportCommand } from './commands/import.js';
 import { runMigrateCommand } from './commands/migrate.js';
@@ -100,6 +101,13 @@ export function buildProgram(): Command {
     .option('--outdated', 'the records an older version of the transform built')
     .option('--json', 'print the run summary as JSON on stdout')
     .action((pmids: string[], options: RetransformOptions) => withConfig((config, logger) => runRetransformCommand(pmids, options, config, logger)));
+
+  program
+    .command('enrich')
+    .description('fetch the PMC parts of records that have a PMC id and none stored (after an import or a --no-pmc backfill); resumes where it stopped')
+    .option('--limit <n>', 'at most this many records', positiveIntegerOption)
+    .option('--json', 'print the run summary as JSON on stdout')
+    .action((options: EnrichOptions) => withConfig((config, logger) => runEnrichCommand(options, config, logger), { ncbi: true }));
 
   program
     .command('sync')
