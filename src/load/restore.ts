@@ -44,9 +44,15 @@ export async function restoreRunTombstones(db: Kysely<Database>, runId: number):
       FROM tombstone t WHERE c.pmid = t.pmid AND c.version = t.version AND c.status = 'deleted'
       RETURNING c.pmid, c.version, c.catalogue_id, c.content_hash, c.record
     ),
+    -- The tombstone keeps its record in history from now on; the restored version's own is
+    -- catalogue_record's (sql/027).
+    superseded AS (
+      UPDATE catalogue_record_version v SET record = r.record
+      FROM restored r WHERE v.pmid = r.pmid AND v.version = r.version - 1 AND v.record IS NULL
+    ),
     history AS (
-      INSERT INTO catalogue_record_version (pmid, version, op, run_id, catalogue_id, content_hash, record)
-      SELECT pmid, version, 'restore', ${runId}, catalogue_id, content_hash, record FROM restored
+      INSERT INTO catalogue_record_version (pmid, version, op, run_id, catalogue_id, content_hash)
+      SELECT pmid, version, 'restore', ${runId}, catalogue_id, content_hash FROM restored
     ),
     -- The misses that led to the tombstone are forgiven with it, or the next miss would repeat it.
     misses_ended AS (

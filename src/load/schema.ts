@@ -79,7 +79,8 @@ export interface CatalogueRecordVersionTable {
   changed_fields: Generated<string[]>;
   catalogue_id: string;
   content_hash: string;
-  record: JSONColumnType<CatalogueRecord>;
+  /** sql/027: null for the current version, whose record is catalogue_record's (v_record_history shows both). */
+  record: JSONColumnType<CatalogueRecord | null, string | null | undefined, string | null>;
   /** sql/004: why a delete happened (delete-citation | missing); null for other operations. */
   reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** sql/026: the bulk file whose DeleteCitation made a delete. */

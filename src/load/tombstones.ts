@@ -46,9 +46,15 @@ export async function markDeleted(
       FROM wanted w WHERE c.pmid = w.pmid AND c.status = 'active'
       RETURNING c.pmid, c.version, c.catalogue_id, c.content_hash, c.record
     ),
+    -- The version the tombstone supersedes keeps its record in history from now on; the
+    -- tombstone's own is catalogue_record's (sql/027).
+    superseded AS (
+      UPDATE catalogue_record_version v SET record = gone.record
+      FROM gone WHERE v.pmid = gone.pmid AND v.version = gone.version - 1 AND v.record IS NULL
+    ),
     history AS (
-      INSERT INTO catalogue_record_version (pmid, version, op, run_id, catalogue_id, content_hash, record, reason)
-      SELECT pmid, version, 'delete', ${runId}, catalogue_id, content_hash, record, ${reason} FROM gone
+      INSERT INTO catalogue_record_version (pmid, version, op, run_id, catalogue_id, content_hash, reason)
+      SELECT pmid, version, 'delete', ${runId}, catalogue_id, content_hash, ${reason} FROM gone
     ),
     rechecked AS (
       UPDATE catalogue_record c SET last_checked_at = now()

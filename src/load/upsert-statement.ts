@@ -141,8 +141,15 @@ export async function runUpsertStatement(
       SELECT t.pmid, t.op, t.old_version, t.catalogue_id, t.content_hash, i.record, i.derived
       FROM to_write t JOIN written USING (pmid) JOIN input i USING (pmid)
     ),
+    -- The version this write replaces keeps its record in history from now on; the new version's
+    -- own is catalogue_record's (sql/027). The snapshot's row still holds the replaced record.
+    superseded AS (
+      UPDATE catalogue_record_version v SET record = old.record
+      FROM written_rows w JOIN catalogue_record old ON old.pmid = w.pmid
+      WHERE w.op <> 'insert' AND v.pmid = w.pmid AND v.version = w.old_version AND v.record IS NULL
+    ),
     history AS (
-      INSERT INTO catalogue_record_version (pmid, version, op, run_id, changed_fields, catalogue_id, content_hash, record)
+      INSERT INTO catalogue_record_version (pmid, version, op, run_id, changed_fields, catalogue_id, content_hash)
       SELECT w.pmid, coalesce(w.old_version, 0) + 1, w.op, ${runId},
         -- Named by the record's fields: a copy (title_sort, spelling, …) of a changed field is left out.
         CASE WHEN w.op = 'insert' THEN '{}'::text[] ELSE pubcat_record_fields(ARRAY(
@@ -156,7 +163,7 @@ export async function runUpsertStatement(
             WHERE w.derived -> key IS DISTINCT FROM old.derived -> key
           ) AS changed ORDER BY part, field COLLATE "C"))
         END,
-        w.catalogue_id, w.content_hash, w.record
+        w.catalogue_id, w.content_hash
       FROM written_rows w
       -- The snapshot's row: the version this write replaced (the version check proved it).
       LEFT JOIN catalogue_record old ON old.pmid = w.pmid AND w.op <> 'insert'

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { InputError } from '../../src/errors.js';
 import { restoreRunTombstones } from '../../src/load/restore.js';
 import { markDeleted, recordMissing } from '../../src/load/tombstones.js';
@@ -11,9 +12,10 @@ describe.each(backends)('restoring a run\'s tombstones on $name', (backend) => {
     Number(
       (await database.db.insertInto('etl_run').values({ job: 'backfill', replica: 'test:1', status }).returning('id').executeTakeFirstOrThrow()).id,
     );
-  const history = (pmid: number) =>
-    database.db.selectFrom('catalogue_record_version').select(['version', 'op', 'run_id', 'record', 'reason'])
-      .where('pmid', '=', pmid).orderBy('version').execute();
+  // Every version's record, the current one's included (the history table keeps superseded ones).
+  const history = async (pmid: number) =>
+    (await sql<{ version: number; op: string; run_id: number | null; record: unknown; reason: string | null }>`
+      SELECT version, op, run_id, record, reason FROM v_record_history WHERE pmid = ${pmid} ORDER BY version`.execute(database.db)).rows;
   const current = (pmid: number) =>
     database.db.selectFrom('catalogue_record').select(['status', 'version', 'record']).where('pmid', '=', pmid).executeTakeFirstOrThrow();
 

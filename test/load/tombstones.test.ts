@@ -10,9 +10,10 @@ describe.each(backends)('tombstones on $name', (backend) => {
   let runId: number;
   const startRun = async () =>
     Number((await database.db.insertInto('etl_run').values({ job: 'backfill', replica: 'test:1' }).returning('id').executeTakeFirstOrThrow()).id);
-  const versions = (pmid: number) =>
-    database.db.selectFrom('catalogue_record_version').select(['version', 'op', 'reason', 'catalogue_id', 'record', 'run_id'])
-      .where('pmid', '=', pmid).orderBy('version').execute();
+  // Every version's record, the current one's included (the history table keeps superseded ones).
+  const versions = async (pmid: number) =>
+    (await sql<{ version: number; op: string; reason: string | null; catalogue_id: string; record: unknown; run_id: number | null }>`
+      SELECT version, op, reason, catalogue_id, record, run_id FROM v_record_history WHERE pmid = ${pmid} ORDER BY version`.execute(database.db)).rows;
   const status = async (pmid: number) =>
     database.db.selectFrom('catalogue_record').select(['status', 'version']).where('pmid', '=', pmid).executeTakeFirst();
   /** Pretends the record was last checked a day ago, and returns when that was. */
