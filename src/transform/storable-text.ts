@@ -36,23 +36,25 @@ export function withStorableText<T>(value: T): T {
 
 function storable(value: unknown): unknown {
   if (typeof value === 'string') return storableText(value);
+  if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
-    value.forEach((item: unknown, index) => {
+    for (let index = 0; index < value.length; index += 1) {
+      const item: unknown = value[index];
       const cleaned = storable(item);
       if (cleaned !== item) (copy ??= [...value])[index] = cleaned;
-    });
-    return copy ?? value;
-  }
-  if (value !== null && typeof value === 'object') {
-    let copy: Record<string, unknown> | undefined;
-    for (const [key, item] of Object.entries(value)) {
-      const cleaned = storable(item);
-      if (cleaned !== item) (copy ??= { ...value })[key] = cleaned;
     }
     return copy ?? value;
   }
-  return value;
+  let copy: Record<string, unknown> | undefined;
+  const object = value as Record<string, unknown>;
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    const item = object[key];
+    const cleaned = storable(item);
+    if (cleaned !== item) (copy ??= { ...object })[key] = cleaned;
+  }
+  return copy ?? value;
 }
 
 /**

@@ -41,13 +41,20 @@ function greekToLatin(text: string): string {
 }
 
 const NOT_LETTER_OR_NUMBER = /[^\p{L}\p{N}]/gu;
+const ASCII = /^[\0-\x7f]*$/;
+const NOT_ASCII_LETTER_OR_DIGIT = /[^a-z0-9]/g;
 const MAX_CODE_POINTS = 255;
 
 /** One work-key component: transliterated, letters and digits only, lower case, ≤ 255 code points. */
 export function normalizeWorkKey(text: string): string {
+  // ASCII has nothing to decompose, compose or transliterate, and its letters and digits are a-z 0-9.
+  if (ASCII.test(text)) return capped(text.toLowerCase().replace(NOT_ASCII_LETTER_OR_DIGIT, ''));
   const decomposed = text.normalize('NFD').toLowerCase();
   const letters = greekToLatin(decomposed).replace(NOT_LETTER_OR_NUMBER, '');
-  const key = letters.normalize('NFKC').toLowerCase();
+  return capped(letters.normalize('NFKC').toLowerCase());
+}
+
+function capped(key: string): string {
   // PHP's mb_substr counts code points; String#slice would count UTF-16 units.
   return key.length <= MAX_CODE_POINTS ? key : Array.from(key).slice(0, MAX_CODE_POINTS).join('');
 }

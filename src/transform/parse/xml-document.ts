@@ -80,6 +80,12 @@ export function elementEnd(xml: string, start: number, name: string, documentNam
   if (xml[startTagEnd - 1] === '/') return startTagEnd + 1;
   const openTag = `<${name}`;
   const closeTag = `</${name}>`;
+  // Nearly always the first closing tag is the element's own: no other opening of the name lies
+  // before it. Looking back from that closing tag reads the element once; the search forward for
+  // inner openings below would read on past it, through the rest of the document.
+  const firstClose = xml.indexOf(closeTag, startTagEnd + 1);
+  if (firstClose === -1) return unclosed(xml, start, name, documentName);
+  if (xml.lastIndexOf(openTag, firstClose) === start) return firstClose + closeTag.length;
   let depth = 1;
   let pos = startTagEnd + 1;
   while (depth > 0) {

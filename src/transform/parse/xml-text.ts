@@ -33,7 +33,19 @@ export function decodeEntities(raw: string): string {
  * or `trim()` it keeps NBSP, thin spaces and the like, as VuFind's XSLT import did.
  */
 export function normalizeSpace(text: string): string {
-  return text.replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '');
+  return isSpaceNormal(text) ? text : text.replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '');
+}
+
+/** True when normalizeSpace would leave `text` as it is: most values, which then cost no copy. */
+function isSpaceNormal(text: string): boolean {
+  const last = text.length - 1;
+  if (last < 0) return true;
+  if (text.charCodeAt(0) === 32 || text.charCodeAt(last) === 32) return false;
+  for (let i = 0; i <= last; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === 9 || code === 10 || code === 13 || (code === 32 && text.charCodeAt(i + 1) === 32)) return false;
+  }
+  return true;
 }
 
 const MARKUP =
