@@ -16,6 +16,15 @@ export interface BatchTransformer {
   close(): Promise<void>;
 }
 
+/** A worker's answer to one batch. */
+export interface WorkerReply {
+  id: number;
+  outcome?: TransformOutcome;
+  /** PMIDs of the rows sent without their `pubmed_xml`, which is the XML of the job's record. */
+  xmlAsSent?: number[];
+  error?: string;
+}
+
 interface Pending {
   id: number;
   job: TransformJob;
@@ -74,7 +83,7 @@ class WorkerPool implements BatchTransformer {
   private spawn(): void {
     const worker = new Worker(this.workerUrl, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     let crash: Error | undefined;
-    worker.on('message', (message: { id: number; outcome?: TransformOutcome; error?: string }) => this.settle(worker, message));
+    worker.on('message', (message: WorkerReply) => this.settle(worker, message));
     worker.on('error', (error) => (crash = error));
     worker.on('exit', (code) => this.onExit(worker, crash ?? new Error(`exited with code ${code}`)));
     // An idle worker must not keep the process alive; one with a batch must (see dispatch).
@@ -94,14 +103,14 @@ class WorkerPool implements BatchTransformer {
     }
   }
 
-  private settle(worker: Worker, message: { id: number; outcome?: TransformOutcome; error?: string }): void {
+  private settle(worker: Worker, message: WorkerReply): void {
     const pending = this.busy.get(worker);
     this.busy.delete(worker);
     worker.unref();
     this.idle.push(worker);
     this.crashesInARow = 0;
     if (pending !== undefined) {
-      if (message.outcome !== undefined) pending.resolve(message.outcome);
+      if (message.outcome !== undefined) pending.resolve(withXmlAsSent(message.outcome, message.xmlAsSent ?? [], pending.job));
       else pending.reject(new PubcatError(`transform worker failed: ${message.error}`, { input: pending.id }));
     }
     this.dispatch();
@@ -143,6 +152,17 @@ class WorkerPool implements BatchTransformer {
       (failure: Error) => pending.reject(failure),
     );
   }
+}
+
+/** The rows sent without their XML given back the XML of the job's record. */
+function withXmlAsSent(outcome: TransformOutcome, pmids: readonly number[], job: TransformJob): TransformOutcome {
+  if (pmids.length === 0) return outcome;
+  const asSent = new Set(pmids);
+  const xmlByPmid = new Map(job.records.map((record) => [record.pmid, record.xml]));
+  for (const row of outcome.rows) {
+    if (asSent.has(row.pmid)) row.pubmed_xml = xmlByPmid.get(row.pmid) ?? row.pubmed_xml;
+  }
+  return outcome;
 }
 
 /** A job for some of a batch's records, with only the PMC data they use. */
