@@ -24,7 +24,7 @@ import type { Config } from '../config.js';
 import { EXIT_PARTIAL, exitCodeForSignal, exitWith } from '../exit-codes.js';
 import { InputError } from '../errors.js';
 import { listImportPaths } from '../extract/import-file.js';
-import { finishRun, RunTakenOverError, type FinishedRun } from '../load/runs.js';
+import { finishRun, RunTakenOverError, type FinishedRun, type RunHandle } from '../load/runs.js';
 import type { Logger } from '../logger.js';
 import { ImportRun, type FileOutcome } from '../pipeline/file-import.js';
 import { describeFailure, onFatal } from '../process-guard.js';
@@ -39,6 +39,8 @@ const BUSY_POLL_MS = 2_000;
 export interface ImportOptions {
   force: boolean;
   json: boolean;
+  /** A run already started (several importers in one process need one each); by default one is started. */
+  run?: RunHandle;
 }
 
 /** DESIGN's run summary, plus the files: imported now, skipped (done before, or another importer's), refused. */
@@ -113,7 +115,7 @@ async function importAll(
   options: ImportOptions,
   given?: ImportRun,
 ): Promise<{ importRun: ImportRun; outcomes: FileOutcome[] }> {
-  const importRun = given ?? (await ImportRun.start(context, { force: options.force }));
+  const importRun = given ?? (await ImportRun.start(context, { force: options.force, ...(options.run === undefined ? {} : { run: options.run }) }));
   const outcomes = new Map<string, FileOutcome>();
   const stopped = (): boolean => context.signal?.aborted === true;
   for (const file of files) {

@@ -13,7 +13,7 @@
  * alone. Deletions are rare (update files only, a few hundred per file), so the wait is short.
  */
 import { sql, type Transaction } from 'kysely';
-import { bigintArray } from './array-params.js';
+import { bigintArray, textArray } from './array-params.js';
 import type { Backend } from './db.js';
 import type { Database } from './schema.js';
 
@@ -120,4 +120,24 @@ export async function reapplyLaterDeletions(
     SELECT count(*) AS n FROM gone
   `.execute(trx);
   return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Records of the batch that a deletion in the same or a later file has tombstoned with this very
+ * content: nothing to write (a restore and a delete would only come back to the same tombstone).
+ */
+export async function deletedUnchanged(
+  trx: Transaction<Database>,
+  backend: Backend,
+  rows: ReadonlyArray<{ pmid: number; content_hash: string }>,
+  origin: FileOrigin,
+): Promise<Set<number>> {
+  if (rows.length === 0) return new Set();
+  const { rows: unchanged } = await sql<{ pmid: number | string }>`
+    SELECT c.pmid
+    FROM unnest(${bigintArray(backend, rows.map((row) => row.pmid))}::bigint[], ${textArray(backend, rows.map((row) => row.content_hash))}::text[]) AS i(pmid, content_hash)
+    JOIN catalogue_record c ON c.pmid = i.pmid AND c.status = 'deleted' AND c.content_hash = i.content_hash
+    JOIN import_deletion d ON d.pmid = i.pmid AND d.import_order >= ${origin.importOrder}::int
+  `.execute(trx);
+  return new Set(unchanged.map((row) => Number(row.pmid)));
 }

@@ -10,7 +10,7 @@ import type { Backend } from './db.js';
 import type { Database } from './schema.js';
 import { settleMissing, type MissingGuard } from './missing-guard.js';
 import { markDeleted } from './tombstones.js';
-import { applyFileDeletions, lockForFileBatch, reapplyLaterDeletions, type FileOrigin } from './file-deletions.js';
+import { applyFileDeletions, deletedUnchanged, lockForFileBatch, reapplyLaterDeletions, type FileOrigin } from './file-deletions.js';
 import { olderThanStored } from './older-records.js';
 import { loadIsolatingRefused } from './refused-records.js';
 import { upsertBatch, type UpsertOutcome, type UpsertResult } from './upsert.js';
@@ -55,7 +55,8 @@ export async function loadFetchedBatch(
   if (origin !== undefined) await lockForFileBatch(trx, batch.deleted.length > 0);
   // Records rebuilt from stored XML are the stored ones, never older; a file's are checked by the upsert itself.
   const older = batch.checked === false || origin !== undefined ? new Set<number>() : await olderThanStored(trx, backend, batch.rows);
-  const rows = older.size === 0 ? batch.rows : batch.rows.filter((row) => !older.has(row.pmid));
+  const stillDeleted = origin === undefined ? new Set<number>() : await deletedUnchanged(trx, backend, batch.rows, origin);
+  const rows = older.size + stillDeleted.size === 0 ? batch.rows : batch.rows.filter((row) => !older.has(row.pmid) && !stillDeleted.has(row.pmid));
   // A record the database refuses fails alone, and the rest of the batch loads.
   const { loaded, refused } = await loadIsolatingRefused(trx, rows, (part) =>
     upsertBatch({ db: trx, backend }, part, runId, {
@@ -91,7 +92,7 @@ export async function loadFetchedBatch(
     counts: {
       inserted: upserted.counts.inserted,
       updated: upserted.counts.updated + upserted.counts.restored,
-      unchanged: upserted.counts.unchanged,
+      unchanged: upserted.counts.unchanged + stillDeleted.size,
       // Each PMID counts once, so the counters add up to `requested`: a DeleteCitation is
       // `deleted` whether or not there was a record to tombstone, and a miss that tombstones or
       // is held counts as that instead of `missing`.

@@ -19,8 +19,6 @@ import { loadBatches } from '../pipeline.js';
 import { importBatches } from './import-source.js';
 import type { ProgressReporter, ProgressSnapshot } from './progress.js';
 
-/** Items per batch: large enough that a statement's fixed costs are spread thin, small enough for flat memory. */
-export const IMPORT_BATCH_SIZE = 500;
 const HEARTBEAT_INTERVAL_MS = 10_000;
 const MEGABYTE = 1 << 20;
 
@@ -45,6 +43,7 @@ export interface ImportRunOptions {
   force: boolean;
   /** A run already claimed (a scheduled import); by default the run is started here. */
   run?: RunHandle;
+  /** Records (and deleted PMIDs) per batch; by default the context's batch size (PUBCAT_BATCH_SIZE). */
   batchSize?: number;
   /** Files and bytes this run expects, for the overall progress and ETA. */
   expected?: { files: number; bytes: number };
@@ -161,7 +160,7 @@ export class ImportRun {
     const progress = context.progress === undefined ? undefined : this.fileProgress(context.progress, name, size, () => bytes);
     const items = fileItems(path, (read) => (bytes += read));
     const source = importBatches(items, {
-      batchSize: this.options.batchSize ?? IMPORT_BATCH_SIZE,
+      batchSize: this.options.batchSize ?? context.settings.batchSize,
       checkpoint,
       ...(context.signal === undefined ? {} : { signal: context.signal }),
     });
@@ -173,7 +172,7 @@ export class ImportRun {
         yield* source;
         complete = context.signal?.aborted !== true;
       })(), { ...context, ...(progress === undefined ? {} : { progress }) }, {
-        batchSize: this.options.batchSize ?? IMPORT_BATCH_SIZE,
+        batchSize: this.options.batchSize ?? context.settings.batchSize,
         batchesInFlight: context.settings.batchesInFlight,
         origin: { importOrder, fileName: name },
         loadsAtOnce: 1,
@@ -181,6 +180,7 @@ export class ImportRun {
           const position = batch.checkpoint as unknown as FileCheckpoint;
           await recordFileProgress(trx, name, run.replica, position);
           reached = position;
+          context.logger.debug({ file: name, items: position.items }, 'batch loaded');
         },
       });
       run.counters = counters;
