@@ -12,6 +12,7 @@ import { runBackfillCommand, type BackfillOptions } from './commands/backfill.js
 import { runEnrichCommand, type EnrichOptions } from './commands/enrich.js';
 import { EXPORT_FORMATS, runExportCommand, type ExportCommandOptions } from './commands/export.js';
 import { runImportCommand } from './commands/import.js';
+import { runRemoteImportCommand } from './commands/import-remote.js';
 import { runMigrateCommand } from './commands/migrate.js';
 import { runRefreshCommand, type RefreshCommandOptions } from './commands/refresh.js';
 import { runRestoreCommand, type RestoreCommandOptions } from './commands/restore.js';
@@ -23,6 +24,8 @@ import { DEFAULT_SQL_PORT, runSqlCommand, type SqlCommandOptions } from './comma
 import { runStatusCommand } from './commands/status.js';
 import { runSyncCommand } from './commands/sync.js';
 import { loadConfig, type Config } from './config.js';
+import { InputError } from './errors.js';
+import { BULK_COLLECTIONS, type BulkCollection } from './extract/bulk-files-listing.js';
 import { createLogger, type Logger } from './logger.js';
 import { runGuarded } from './process-guard.js';
 
@@ -136,11 +139,21 @@ export function buildProgram(): Command {
   program
     .command('import')
     .description("load NCBI's bulk files (baseline and update .xml or .xml.gz files, or directories of them) in file order; resumes where it stopped")
-    .argument('<paths...>', 'files, or directories whose .xml and .xml.gz files are all imported')
+    .argument('[paths...]', 'files, or directories whose .xml and .xml.gz files are all imported')
+    .addOption(new Option('--remote <which>', "download NCBI's files not imported yet from PUBCAT_FILES_BASE_URL and import each as it arrives").choices(BULK_COLLECTIONS))
+    .option('--keep-downloads', 'with --remote: keep each downloaded file (in PUBCAT_DATA_DIR/downloads) once imported')
     .option('--force', 'import again files that were imported already')
     .option('--json', 'print the run summary as JSON on stdout')
-    .action((paths: string[], options: { force?: boolean; json?: boolean }) =>
-      withConfig((config, logger) => runImportCommand(paths, { force: options.force === true, json: options.json === true }, config, logger)),
+    .action((paths: string[], options: { remote?: BulkCollection; keepDownloads?: boolean; force?: boolean; json?: boolean }) =>
+      withConfig(async (config, logger) => {
+        const common = { force: options.force === true, json: options.json === true };
+        if (options.remote === undefined) {
+          if (options.keepDownloads === true) throw new InputError('--keep-downloads goes with --remote: local files are never removed', { input: paths });
+          return runImportCommand(paths, common, config, logger);
+        }
+        if (paths.length > 0) throw new InputError(`--remote ${options.remote} downloads its files: give no paths with it (got ${paths.join(' ')})`, { input: paths });
+        return runRemoteImportCommand({ ...common, collection: options.remote, keepDownloads: options.keepDownloads === true }, config, logger);
+      }),
     );
 
   program
