@@ -8,7 +8,8 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../load/schema.js';
 import type { ExportFormat } from './formats.js';
-import { COPY_FIELD_TARGETS, DYNAMIC_SUFFIXES, SENDABLE_FIELDS } from './vufind-schema.js';
+import type { CatalogueRecord, DerivedFields } from '../transform/types.js';
+import { COPY_FIELD_TARGETS, SENDABLE_FIELDS } from './vufind-schema.js';
 
 /** A place in the change order: after every record changed before `changedAt`, and those changed then with a lower PMID. */
 export interface ChangePosition {
@@ -39,16 +40,20 @@ export interface ExportRow {
 const ISO_MICROSECONDS = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
 /** Constant field names, written into the statement (each backend passes array parameters its own way). */
 const textArray = (values: readonly string[]): RawBuilder<string[]> => sql.raw(`ARRAY[${values.map((value) => `'${value}'`).join(', ')}]::text[]`);
-const COPY_TARGETS_ARRAY = textArray(COPY_FIELD_TARGETS);
-const DECLARED = sql`NOT EXISTS (
-  SELECT 1 FROM jsonb_object_keys(d.document) AS k (field)
-  WHERE field <> ALL (${textArray(SENDABLE_FIELDS)}) AND field !~ ${sql.lit(`.(${DYNAMIC_SUFFIXES.join('|')})$`)})`;
+/**
+ * The fields a document holds when the transform wrote it: the declared ones and the dynamic ones
+ * it names. Taking them off (`jsonb - text[]`, one pass in C) leaves nothing for such a document;
+ * any other field sends the document to formats.ts, which reads it and keeps what the core
+ * declares. Comparing each key with the field list in SQL cost more than building the document.
+ */
+const TRANSFORM_DYNAMIC_FIELDS = ['work_keys_str_mv', 'doi_str_mv'] satisfies (keyof CatalogueRecord | keyof DerivedFields)[];
+const EXPECTED_FIELDS_ARRAY = textArray([...SENDABLE_FIELDS, ...TRANSFORM_DYNAMIC_FIELDS]);
 
 const joined = (list: string): RawBuilder<string> =>
   sql<string>`array_to_string(ARRAY(SELECT jsonb_array_elements_text(${sql.raw(list)})), '; ')`;
 
 const FORMAT_COLUMNS: Record<ExportFormat, RawBuilder<unknown>> = {
-  solr: sql`d.document::text AS document, ${DECLARED} AS declared`,
+  solr: sql`d.document::text AS document, (d.document - ${EXPECTED_FIELDS_ARRAY}) = '{}'::jsonb AS declared`,
   jsonl: sql`r.record::text AS record`,
   csv: sql`json_build_object(
     'version', r.version, 'title', r.title, 'journal', r.journal, 'publish_year', r.publish_year,
@@ -59,6 +64,12 @@ const FORMAT_COLUMNS: Record<ExportFormat, RawBuilder<unknown>> = {
     'topics', ${joined("r.derived->'topic_facet'")},
     'first_seen_at', to_char(r.first_seen_at AT TIME ZONE 'UTC', ${ISO_MICROSECONDS})) AS columns`,
 };
+
+/**
+ * The Solr document: the derived fields (none a copyField target), then the record without its
+ * copyField targets. OFFSET 0 keeps the document a subquery, built once for both its uses.
+ */
+const SOLR_DOCUMENT = sql`, LATERAL (SELECT r.derived || (r.record - ${textArray(COPY_FIELD_TARGETS)}) AS document OFFSET 0) d`;
 
 /**
  * Where this export stops: now, or earlier while another transaction on this database is open.
@@ -116,7 +127,7 @@ async function readPage(db: Kysely<Database>, format: ExportFormat, after: Chang
   const { rows } = await sql<ExportRow & { version: number }>`
     SELECT r.pmid, r.catalogue_id, r.status, r.version,
       to_char(r.last_changed_at AT TIME ZONE 'UTC', ${ISO_MICROSECONDS}) AS changed_at, ${FORMAT_COLUMNS[format]}
-    FROM catalogue_record r, LATERAL (SELECT (r.derived || r.record) - ${COPY_TARGETS_ARRAY} AS document) d
+    FROM catalogue_record r${format === 'solr' ? SOLR_DOCUMENT : sql``}
     WHERE (r.last_changed_at, r.pmid) > (${after.changedAt}::timestamptz, ${after.pmid}::bigint)
       AND r.last_changed_at < ${cutoff}::timestamptz
     ORDER BY r.last_changed_at, r.pmid
