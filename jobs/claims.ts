@@ -19,7 +19,7 @@ import { InputError } from '../src/errors.js';
 import { pickCounters, STALE_HEARTBEAT_SECONDS, thisReplica, type Executor, type RunCounters, type RunHandle } from '../src/load/runs.js';
 import type { Logger } from '../src/logger.js';
 
-export type ScheduledJobName = 'refresh' | 'sync';
+export type ScheduledJobName = 'refresh' | 'sync' | 'import';
 
 /** A run this process holds. `stage` is where a run made of parts stands (see sql/006). */
 export interface ClaimedRun extends RunHandle {
@@ -135,18 +135,22 @@ export interface TakeOver {
 /**
  * Takes over the running run of `job` whose heartbeat is older than `staleSeconds` (by the
  * database's clock, the one every replica shares). Of several processes trying at once, exactly
- * one gets the row: the others skip it while it is locked and find it fresh afterwards.
+ * one gets the row: the others skip it while it is locked and find it fresh afterwards. With
+ * `inputKey`, only a run of that input is taken: a scheduled import takes over the scheduled
+ * imports, not an import of local files someone started by hand.
  */
 export async function takeOverStaleRun(
   db: Executor,
   job: ScheduledJobName,
   staleSeconds: number,
   replica: string = thisReplica(),
+  inputKey?: string,
 ): Promise<TakeOver | null> {
   const { rows } = await sql<RunRow & { previous_replica: string }>`
     WITH dead AS (
       SELECT id, replica FROM etl_run
       WHERE job = ${job} AND status = 'running' AND heartbeat_at < now() - make_interval(secs => ${staleSeconds})
+        ${inputKey === undefined ? sql`` : sql`AND input_key = ${inputKey}`}
       FOR UPDATE SKIP LOCKED
     )
     UPDATE etl_run SET replica = ${replica}, heartbeat_at = now()

@@ -1,10 +1,12 @@
 /** The jobs `pubcat schedule` runs, each on its cron expression from the configuration. */
+import type { FilesConfig } from '../src/commands/import-remote.js';
 import type { Config } from '../src/config.js';
 import type { RunCounters } from '../src/load/runs.js';
 import type { ClaimedRun, ScheduledJobName } from './claims.js';
 import type { JobContext } from './context.js';
 import { DEFAULT_REFRESH_AGE_MS, REFRESH_INPUT_KEY, refreshCatalogue } from './refresh.js';
 import { SYNC_INPUT_KEY, syncSavedSearches } from './sync.js';
+import { importUpdates, UPDATES_INPUT_KEY } from './updates.js';
 
 export interface JobDefinition {
   name: ScheduledJobName;
@@ -21,7 +23,7 @@ export interface JobDefinition {
   run(run: ClaimedRun, context: JobContext): Promise<RunCounters>;
 }
 
-export function scheduledJobs(config: Pick<Config, 'cronRefresh' | 'cronSync'>): JobDefinition[] {
+export function scheduledJobs(config: Pick<Config, 'cronRefresh' | 'cronSync' | 'cronUpdates'> & FilesConfig): JobDefinition[] {
   const jobs: JobDefinition[] = [];
   if (config.cronRefresh !== null) {
     jobs.push({
@@ -35,6 +37,17 @@ export function scheduledJobs(config: Pick<Config, 'cronRefresh' | 'cronSync'>):
   }
   if (config.cronSync !== null) {
     jobs.push({ name: 'sync', cron: config.cronSync, inputKey: SYNC_INPUT_KEY, params: {}, resumesReleased: true, run: syncSavedSearches });
+  }
+  if (config.cronUpdates !== null) {
+    jobs.push({
+      name: 'import',
+      cron: config.cronUpdates,
+      inputKey: UPDATES_INPUT_KEY,
+      params: { remote: 'updates' },
+      // Each file resumes from its own checkpoint; the run's would add nothing.
+      resumesReleased: false,
+      run: (run, context) => importUpdates(run, context, config),
+    });
   }
   return jobs;
 }

@@ -113,7 +113,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   };
 
   const takeOver = async (job: JobDefinition): Promise<boolean> => {
-    const taken = await takeOverStaleRun(db, job.name, staleSeconds, replica);
+    const taken = await takeOverStaleRun(db, job.name, staleSeconds, replica, job.inputKey);
     if (taken === null) return false;
     logger.warn(
       { job: job.name, runId: taken.run.id, from: taken.from, scheduledFor: taken.run.scheduledFor, checkpoint: taken.run.checkpoint },

@@ -8,28 +8,30 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageVersion, useOneLineErrors } from './cli-output.js';
-import { runBackfillCommand, type BackfillOptions } from './commands/backfill.js';
-import { runEnrichCommand, type EnrichOptions } from './commands/enrich.js';
-import { EXPORT_FORMATS, runExportCommand, type ExportCommandOptions } from './commands/export.js';
-import { runImportCommand } from './commands/import.js';
-import { runRemoteImportCommand } from './commands/import-remote.js';
-import { runMigrateCommand } from './commands/migrate.js';
-import { runRefreshCommand, type RefreshCommandOptions } from './commands/refresh.js';
-import { runRestoreCommand, type RestoreCommandOptions } from './commands/restore.js';
-import { runRetransformCommand, type RetransformOptions } from './commands/retransform.js';
-import { runScheduleCommand, type ScheduleOptions } from './commands/schedule.js';
-import { runSearchAddCommand, runSearchListCommand, runSearchRemoveCommand } from './commands/search.js';
-import { runShowCommand } from './commands/show.js';
-import { DEFAULT_SQL_PORT, runSqlCommand, type SqlCommandOptions } from './commands/sql.js';
-import { runStatusCommand } from './commands/status.js';
-import { runSyncCommand } from './commands/sync.js';
-import { loadConfig, type Config } from './config.js';
+import type { BackfillOptions } from './commands/backfill.js';
+import type { EnrichOptions } from './commands/enrich.js';
+import type { ExportCommandOptions } from './commands/export.js';
+import type { RefreshCommandOptions } from './commands/refresh.js';
+import type { RestoreCommandOptions } from './commands/restore.js';
+import type { RetransformOptions } from './commands/retransform.js';
+import type { ScheduleOptions } from './commands/schedule.js';
+import type { SqlCommandOptions } from './commands/sql.js';
+import type { Config } from './config.js';
 import { InputError } from './errors.js';
+import { EXPORT_FORMATS } from './export/formats.js';
 import { BULK_COLLECTIONS, type BulkCollection } from './extract/bulk-files-listing.js';
-import { createLogger, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
 import { runGuarded } from './process-guard.js';
 
-function withConfig(action: (config: Config, logger: Logger) => Promise<void>, options: { ncbi?: boolean } = {}): Promise<void> {
+/** `pubcat sql`'s port when none is given: next to PostgreSQL's own 5432. */
+const DEFAULT_SQL_PORT = 5433;
+
+/**
+ * Each command's module, and the configuration and logger, are loaded only when that command
+ * runs: `pubcat --help` or a small scheduled sync does not pay for the whole module graph.
+ */
+async function withConfig(action: (config: Config, logger: Logger) => Promise<void>, options: { ncbi?: boolean } = {}): Promise<void> {
+  const [{ loadConfig }, { createLogger }] = await Promise.all([import('./config.js'), import('./logger.js')]);
   const config = loadConfig();
   commandLogger = createLogger(config.logLevel, config.logFormat);
   // NCBI writes to that address about a client's traffic before it blocks the client.
@@ -65,7 +67,7 @@ export function buildProgram(): Command {
   program
     .command('migrate')
     .description('create or upgrade the database schema (safe to run again)')
-    .action(() => withConfig((config, logger) => runMigrateCommand(config, logger)));
+    .action(() => withConfig(async (config, logger) => (await import('./commands/migrate.js')).runMigrateCommand(config, logger)));
 
   program
     .command('backfill')
@@ -77,7 +79,7 @@ export function buildProgram(): Command {
     .option('--no-pmc', 'skip PMC enrichment (PubMed data only)')
     .option('--json', 'print the run summary as JSON on stdout')
     .action((pmids: string[], options: BackfillOptions) =>
-      withConfig((config, logger) => runBackfillCommand(pmids, options, config, logger), { ncbi: true }),
+      withConfig(async (config, logger) => (await import('./commands/backfill.js')).runBackfillCommand(pmids, options, config, logger), { ncbi: true }),
     );
 
   program
@@ -87,14 +89,14 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'at most this many records', positiveIntegerOption)
     .option('--include-deleted', 're-check tombstones too: one that NCBI serves again is restored')
     .option('--json', 'print the run summary as JSON on stdout')
-    .action((options: RefreshCommandOptions) => withConfig((config, logger) => runRefreshCommand(options, config, logger), { ncbi: true }));
+    .action((options: RefreshCommandOptions) => withConfig(async (config, logger) => (await import('./commands/refresh.js')).runRefreshCommand(options, config, logger), { ncbi: true }));
 
   program
     .command('restore')
     .description('undo the tombstones a run wrote: each record it tombstoned is active again, unless it changed since')
     .requiredOption('--run <n>', 'the run whose tombstones to undo (pubcat status lists runs)', positiveIntegerOption)
     .option('--json', 'print the outcome as JSON on stdout')
-    .action((options: RestoreCommandOptions) => withConfig((config, logger) => runRestoreCommand(options, config, logger)));
+    .action((options: RestoreCommandOptions) => withConfig(async (config, logger) => (await import('./commands/restore.js')).runRestoreCommand(options, config, logger)));
 
   program
     .command('retransform')
@@ -103,20 +105,20 @@ export function buildProgram(): Command {
     .option('--all', 'every record in the catalogue')
     .option('--outdated', 'the records an older version of the transform built')
     .option('--json', 'print the run summary as JSON on stdout')
-    .action((pmids: string[], options: RetransformOptions) => withConfig((config, logger) => runRetransformCommand(pmids, options, config, logger)));
+    .action((pmids: string[], options: RetransformOptions) => withConfig(async (config, logger) => (await import('./commands/retransform.js')).runRetransformCommand(pmids, options, config, logger)));
 
   program
     .command('enrich')
     .description('fetch the PMC parts of records that have a PMC id and none stored (after an import or a --no-pmc backfill); resumes where it stopped')
     .option('--limit <n>', 'at most this many records', positiveIntegerOption)
     .option('--json', 'print the run summary as JSON on stdout')
-    .action((options: EnrichOptions) => withConfig((config, logger) => runEnrichCommand(options, config, logger), { ncbi: true }));
+    .action((options: EnrichOptions) => withConfig(async (config, logger) => (await import('./commands/enrich.js')).runEnrichCommand(options, config, logger), { ncbi: true }));
 
   program
     .command('sync')
     .description('run the saved searches: load the records PubMed added or modified since each one last synced')
     .option('--json', 'print the run summary as JSON on stdout')
-    .action((options: { json?: boolean }) => withConfig((config, logger) => runSyncCommand(options, config, logger), { ncbi: true }));
+    .action((options: { json?: boolean }) => withConfig(async (config, logger) => (await import('./commands/sync.js')).runSyncCommand(options, config, logger), { ncbi: true }));
 
   const search = program.command('search').description('the saved searches that sync runs');
   search
@@ -124,17 +126,17 @@ export function buildProgram(): Command {
     .description('save a PubMed query under a name (letters, digits, . _ -)')
     .argument('<name>', 'short name for the command line')
     .argument('<query>', 'the PubMed query, as typed in PubMed')
-    .action((name: string, query: string) => withConfig((config, logger) => runSearchAddCommand(name, query, config, logger)));
+    .action((name: string, query: string) => withConfig(async (config, logger) => (await import('./commands/search.js')).runSearchAddCommand(name, query, config, logger)));
   search
     .command('list')
     .description('the saved searches with their last sync')
     .option('--json', 'print JSON instead of a table')
-    .action((options: { json?: boolean }) => withConfig((config, logger) => runSearchListCommand(options, config, logger)));
+    .action((options: { json?: boolean }) => withConfig(async (config, logger) => (await import('./commands/search.js')).runSearchListCommand(options, config, logger)));
   search
     .command('remove')
     .description('forget a saved search (its records stay)')
     .argument('<name>', 'the saved search')
-    .action((name: string) => withConfig((config, logger) => runSearchRemoveCommand(name, config, logger)));
+    .action((name: string) => withConfig(async (config, logger) => (await import('./commands/search.js')).runSearchRemoveCommand(name, config, logger)));
 
   program
     .command('import')
@@ -149,10 +151,10 @@ export function buildProgram(): Command {
         const common = { force: options.force === true, json: options.json === true };
         if (options.remote === undefined) {
           if (options.keepDownloads === true) throw new InputError('--keep-downloads goes with --remote: local files are never removed', { input: paths });
-          return runImportCommand(paths, common, config, logger);
+          return (await import('./commands/import.js')).runImportCommand(paths, common, config, logger);
         }
         if (paths.length > 0) throw new InputError(`--remote ${options.remote} downloads its files: give no paths with it (got ${paths.join(' ')})`, { input: paths });
-        return runRemoteImportCommand({ ...common, collection: options.remote, keepDownloads: options.keepDownloads === true }, config, logger);
+        return (await import('./commands/import-remote.js')).runRemoteImportCommand({ ...common, collection: options.remote, keepDownloads: options.keepDownloads === true }, config, logger);
       }),
     );
 
@@ -165,14 +167,14 @@ export function buildProgram(): Command {
     .addOption(new Option('--out <file>', 'write to this file (- or none: stdout)').conflicts('post'))
     .option('--post <url>', 'send the Solr update commands to this core (http://localhost:8983/solr/biblio) in batches')
     .option('--batch-size <n>', 'records per page read, and per request to Solr (default 1000)', batchSizeOption)
-    .action((options: ExportCommandOptions) => withConfig((config, logger) => runExportCommand(options, config, logger)));
+    .action((options: ExportCommandOptions) => withConfig(async (config, logger) => (await import('./commands/export.js')).runExportCommand(options, config, logger)));
 
   program
     .command('schedule')
-    .description('run refresh and sync on their cron schedules until SIGTERM; safe to run as several replicas')
+    .description('run refresh, sync and (with PUBCAT_CRON_UPDATES) the update import on their cron schedules until SIGTERM; safe to run as several replicas')
     // Internal: tests shorten the take-over interval; operators keep the default.
     .addOption(new Option('--stale-seconds <n>', 'heartbeat age after which a run is taken over').argParser(positiveIntegerOption).hideHelp())
-    .action((options: ScheduleOptions) => withConfig((config, logger) => runScheduleCommand(options, config, logger), { ncbi: true }));
+    .action((options: ScheduleOptions) => withConfig(async (config, logger) => (await import('./commands/schedule.js')).runScheduleCommand(options, config, logger), { ncbi: true }));
 
   program
     .command('show')
@@ -181,7 +183,7 @@ export function buildProgram(): Command {
     .option('--history', 'list every version: op, time, run and changed fields')
     .option('--json', 'print JSON (the record exactly as stored)')
     .action((pmid: string, options: { history?: boolean; json?: boolean }) =>
-      withConfig((config, logger) => runShowCommand(pmid, options, config, logger)),
+      withConfig(async (config, logger) => (await import('./commands/show.js')).runShowCommand(pmid, options, config, logger)),
     );
 
   program
@@ -189,15 +191,15 @@ export function buildProgram(): Command {
     .description('recent runs with their counters, records by status, missing PMIDs')
     .option('--json', 'print one JSON object instead of a table')
     .action(async (options: { json?: boolean }) => {
-      const config = loadConfig();
-      await runStatusCommand(config, options);
+      const [{ loadConfig }, { runStatusCommand }] = await Promise.all([import('./config.js'), import('./commands/status.js')]);
+      await runStatusCommand(loadConfig(), options);
     });
 
   program
     .command('sql')
     .description('serve the embedded database to psql and analyst tools on 127.0.0.1 until Ctrl-C')
     .option('--port <n>', 'the port to listen on (0: any free port)', portOption, DEFAULT_SQL_PORT)
-    .action((options: SqlCommandOptions) => withConfig((config, logger) => runSqlCommand(options, config, logger)));
+    .action((options: SqlCommandOptions) => withConfig(async (config, logger) => (await import('./commands/sql.js')).runSqlCommand(options, config, logger)));
 
   useOneLineErrors(program);
   return program;

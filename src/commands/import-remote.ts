@@ -14,7 +14,7 @@ import { EXIT_PARTIAL, exitCodeForSignal, exitWith } from '../exit-codes.js';
 import { BulkFilesClient } from '../extract/bulk-files-client.js';
 import type { BulkCollection } from '../extract/bulk-files-listing.js';
 import { importRemoteFiles, type RemoteImportResult } from '../extract/bulk-files-remote.js';
-import { finishRun, pickCounters, RunTakenOverError, type RunCounters, type RunHandle } from '../load/runs.js';
+import { finishRun, RunTakenOverError } from '../load/runs.js';
 import type { Logger } from '../logger.js';
 import { ImportRun, type FileOutcome } from '../pipeline/file-import.js';
 import { describeFailure, onFatal } from '../process-guard.js';
@@ -113,25 +113,6 @@ export async function runRemoteImportCommand(options: RemoteImportOptions & { js
       exitWith(EXIT_PARTIAL);
     }
   });
-}
-
-/**
- * The scheduled `import --remote updates`: imports into the run the scheduler claimed, which
- * the scheduler closes. Refused files are noted on the run, so that it ends `partial`.
- */
-export async function importUpdatesJob(run: RunHandle, context: JobContext, config: FilesConfig): Promise<RunCounters> {
-  const importRun = await ImportRun.start(context, { force: false, run });
-  await importRemote(context, config, importRun, { collection: 'updates', force: false, keepDownloads: false });
-  const refusals = importRun.refusals;
-  if (refusals.length > 0) {
-    await context.database.db
-      .updateTable('etl_run')
-      .set({ error: `${refusals.length} file${refusals.length === 1 ? '' : 's'} refused: ${refusals.join('; ')}` })
-      .where('id', '=', run.id)
-      .where('replica', '=', run.replica)
-      .execute();
-  }
-  return pickCounters(await context.database.db.selectFrom('etl_run').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow());
 }
 
 function printSummary(summary: ImportSummary, seconds: number, json: boolean, note: string): void {

@@ -20,7 +20,7 @@ export interface ScheduleOptions {
 export async function runScheduleCommand(options: ScheduleOptions, config: Config, logger: Logger): Promise<void> {
   const jobs = scheduledJobs(config);
   if (jobs.length === 0) {
-    throw new ConfigError('nothing to schedule: PUBCAT_CRON_REFRESH and PUBCAT_CRON_SYNC are both off', {
+    throw new ConfigError('nothing to schedule: PUBCAT_CRON_REFRESH, PUBCAT_CRON_SYNC and PUBCAT_CRON_UPDATES are all off', {
       input: { PUBCAT_CRON_REFRESH: 'off', PUBCAT_CRON_SYNC: 'off' },
     });
   }
