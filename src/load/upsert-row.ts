@@ -8,6 +8,7 @@ import { indexableText, replacementCharacters, storableXml } from '../transform/
 import { TRANSFORM_VERSION } from '../transform/index.js';
 import { pubmedRevised } from '../transform/revised.js';
 import type { FacetRow, TransformedRecord } from '../transform/types.js';
+import { citationRows, type CitationRow, type MeshRow } from './citation-rows.js';
 
 /** One record as the load statements take it: the catalogue_record columns, facets and sources. */
 export interface UpsertRow {
@@ -26,6 +27,10 @@ export interface UpsertRow {
   pubmed_xml: string;
   pmc_article_xml: string | null;
   pmc_summary_xml: string | null;
+  /** record_mesh rows read from the PubMed XML (citation-rows.ts), written with the XML. */
+  mesh: readonly MeshRow[];
+  /** The record_citation row; null for a book. */
+  citation: CitationRow | null;
   /** The TRANSFORM_VERSION that built the row. */
   transform_version: number;
   /** The PubMed record's DateRevised (`2024-03-07`): an older record than the stored one is not applied. */
@@ -49,6 +54,7 @@ const YEAR = /^(\d{4})/;
 export function toUpsertRow(record: TransformedRecord): UpsertRow {
   const year = YEAR.exec(record.record.publishDate[0] ?? '')?.[1];
   const pmcNumber = PMC_CATALOGUE_ID.exec(record.catalogueId)?.[1];
+  const pubmedXml = storableXml(record.sourceXml);
   return {
     pmid: record.pmid,
     catalogue_id: indexableText(record.catalogueId),
@@ -61,7 +67,8 @@ export function toUpsertRow(record: TransformedRecord): UpsertRow {
     doi: nullableIndexable(record.derived.doi_str_mv?.[0]),
     pmcid: pmcNumber === undefined ? null : `PMC${pmcNumber}`,
     facets: record.facets,
-    pubmed_xml: storableXml(record.sourceXml),
+    pubmed_xml: pubmedXml,
+    ...citationRows(pubmedXml),
     pmc_article_xml: record.pmcArticleXml === undefined ? null : storableXml(record.pmcArticleXml),
     pmc_summary_xml: record.pmcSummaryXml === undefined ? null : storableXml(record.pmcSummaryXml),
     transform_version: TRANSFORM_VERSION,

@@ -2,9 +2,10 @@
  * The two statements that load a batch (see upsert.ts for the rules). The first sends only
  * PMIDs and hashes, and settles the records that did not change, usually most of them; the
  * second sends the whole of the others. A batch travels as parallel arrays, one per column,
- * that `unnest` turns back into rows (array-params.ts says how they are sent); facets and source
- * XML come as arrays of their own and join the records that were written, so the large values
- * are read once and never carried through the statement's intermediate steps.
+ * that `unnest` turns back into rows (array-params.ts says how they are sent); facets, source
+ * XML, MeSH headings and citation details come as arrays of their own and join the records that
+ * were written, so the large values are read once and never carried through the statement's
+ * intermediate steps.
  *
  * All sub-statements of the write share one snapshot, so what `classified` reads is the state
  * before the statement. A write is made only if the row still has the version that snapshot
@@ -84,6 +85,8 @@ export async function runUpsertStatement(
   const texts = (column: (row: UpsertRow) => string | null) => textArray(backend, rows.map(column));
   const pmids = bigintArray(backend, rows.map((row) => row.pmid));
   const facets = rows.flatMap((row) => row.facets.map((facet) => ({ pmid: row.pmid, ...facet })));
+  const mesh = rows.flatMap((row) => row.mesh.map((heading) => [row.pmid, heading] as const));
+  const citations = rows.flatMap((row) => (row.citation === null ? [] : [{ pmid: row.pmid, citation: row.citation }]));
   const { rows: results } = await sql<ResultRow>`
     WITH input AS (
       SELECT pmid, catalogue_id, content_hash, record::jsonb AS record, derived::jsonb AS derived,
@@ -200,6 +203,44 @@ export async function runUpsertStatement(
       ON CONFLICT (pmid) DO UPDATE SET pubmed_xml = excluded.pubmed_xml,
         pmc_article_xml = excluded.pmc_article_xml, pmc_summary_xml = excluded.pmc_summary_xml,
         fetched_at = now()
+      -- The same XML again (a record rebuilt by a new transform, or changed by its PMC parts
+      -- alone) is not rewritten, nor is what is read from it.
+      WHERE (record_source.pubmed_xml, record_source.pmc_article_xml, record_source.pmc_summary_xml)
+        IS DISTINCT FROM (excluded.pubmed_xml, excluded.pmc_article_xml, excluded.pmc_summary_xml)
+      RETURNING pmid
+    ),
+    -- MeSH headings and citation details come from the PubMed XML (citation-rows.ts): they are
+    -- rewritten when it is.
+    mesh_removed AS (
+      DELETE FROM record_mesh m USING sources_written s WHERE m.pmid = s.pmid
+    ),
+    mesh_added AS (
+      INSERT INTO record_mesh (pmid, heading, descriptor, descriptor_ui, qualifier, qualifier_ui, major_topic)
+      SELECT m.pmid, m.heading, m.descriptor, m.descriptor_ui, m.qualifier, m.qualifier_ui, m.major_topic <> 0
+      FROM unnest(${bigintArray(backend, mesh.map(([pmid]) => pmid))}::bigint[],
+        ${intArray(backend, mesh.map(([, row]) => row.heading))}::int[],
+        ${textArray(backend, mesh.map(([, row]) => row.descriptor))}::text[],
+        ${textArray(backend, mesh.map(([, row]) => row.descriptor_ui))}::text[],
+        ${textArray(backend, mesh.map(([, row]) => row.qualifier))}::text[],
+        ${textArray(backend, mesh.map(([, row]) => row.qualifier_ui))}::text[],
+        ${intArray(backend, mesh.map(([, row]) => (row.major_topic ? 1 : 0)))}::int[])
+        AS m(pmid, heading, descriptor, descriptor_ui, qualifier, qualifier_ui, major_topic)
+      JOIN sources_written USING (pmid)
+    ),
+    citations AS (
+      SELECT * FROM unnest(${bigintArray(backend, citations.map((row) => row.pmid))}::bigint[],
+        ${textArray(backend, citations.map((row) => row.citation.journal_abbreviation))}::text[],
+        ${textArray(backend, citations.map((row) => row.citation.pages))}::text[]) AS c(pmid, journal_abbreviation, pages)
+    ),
+    citation_written AS (
+      INSERT INTO record_citation AS rc (pmid, journal_abbreviation, pages)
+      SELECT c.pmid, c.journal_abbreviation, c.pages FROM citations c JOIN sources_written USING (pmid)
+      ON CONFLICT (pmid) DO UPDATE SET journal_abbreviation = excluded.journal_abbreviation, pages = excluded.pages
+      WHERE (rc.journal_abbreviation, rc.pages) IS DISTINCT FROM (excluded.journal_abbreviation, excluded.pages)
+    ),
+    citation_removed AS (
+      DELETE FROM record_citation rc USING sources_written s
+      WHERE rc.pmid = s.pmid AND NOT EXISTS (SELECT 1 FROM citations c WHERE c.pmid = s.pmid)
     ),
     checked AS (
       UPDATE catalogue_record c SET last_checked_at = now()

@@ -62,7 +62,7 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
     const record = makeRecord(31810187, { pmc: 6947442 });
     const result = await upsertRecords(database, [record], runId);
 
-    expect(result.counts).toEqual({ inserted: 1, updated: 0, unchanged: 0, restored: 0, conflict: 0 });
+    expect(result.counts).toEqual({ inserted: 1, updated: 0, unchanged: 0, restored: 0, older: 0, conflict: 0 });
     expect(result.outcomes.get(31810187)).toBe('inserted');
     expect(await currentRow(database, 31810187)).toMatchObject({
       version: 1, status: 'active', catalogue_id: 'pubmed-6947442', content_hash: record.contentHash,
@@ -89,7 +89,7 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
 
     const result = await upsertRecords(database, [makeRecord(100)], secondRun);
 
-    expect(result.counts).toEqual({ inserted: 0, updated: 0, unchanged: 1, restored: 0, conflict: 0 });
+    expect(result.counts).toEqual({ inserted: 0, updated: 0, unchanged: 1, restored: 0, older: 0, conflict: 0 });
     const after = await snapshotTables(database);
     // Facets, source XML and history rows are the very same row versions; no history row was added.
     for (const table of ['catalogue_record_version', 'record_facet', 'record_source']) expect(after[table]).toEqual(before[table]);
@@ -173,7 +173,7 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
 
     const result = await upsertRecords(database, [first, makeRecord(501), last], runId);
 
-    expect(result.counts).toEqual({ inserted: 2, updated: 0, unchanged: 0, restored: 0, conflict: 0 });
+    expect(result.counts).toEqual({ inserted: 2, updated: 0, unchanged: 0, restored: 0, older: 0, conflict: 0 });
     expect(await currentRow(database, 500)).toMatchObject({ version: 1, content_hash: last.contentHash });
   });
 
@@ -238,5 +238,25 @@ describe.each(backends)('upsertBatch on $name', (backend) => {
     await expect(failure).rejects.toMatchObject({ input: [900, 902, -5], message: expect.stringMatching(/check constraint/) });
 
     expect(await snapshotTables(database)).toEqual(before);
+  });
+  it('rewrites the source XML, and the MeSH and citation rows read from it, only when the XML changed', async () => {
+    await upsertRecords(database, [makeRecord(950)], runId);
+    const written = async () =>
+      (await sql<{ source: string; mesh: string[]; citation: string }>`
+        SELECT (SELECT xmin::text FROM record_source WHERE pmid = 950) AS source,
+          (SELECT array_agg(xmin::text || ' ' || descriptor ORDER BY heading) FROM record_mesh WHERE pmid = 950) AS mesh,
+          (SELECT xmin::text FROM record_citation WHERE pmid = 950) AS citation`.execute(database.db)).rows[0]!;
+    const first = await written();
+    expect(first.mesh.length).toBeGreaterThan(0);
+
+    const sameXml = makeRecord(950, { edit: ({ record }) => void (record.title_sort = 'a new sort rule') });
+    expect((await upsertRecords(database, [sameXml], runId)).counts.updated).toBe(1);
+    expect(await written()).toEqual(first);
+
+    const newTopics = makeRecord(950, { edit: ({ derived }) => void (derived.topic_facet = ['Humans', 'Retrospective Studies']) });
+    expect((await upsertRecords(database, [newTopics], runId)).counts.updated).toBe(1);
+    const rewritten = await written();
+    expect(rewritten.source).not.toBe(first.source);
+    expect(rewritten.mesh.map((row) => row.split(' ').slice(1).join(' '))).toEqual(['Humans', 'Retrospective Studies']);
   });
 });
