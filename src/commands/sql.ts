@@ -10,8 +10,6 @@ import { ConfigError, InputError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { openMigratedDatabase } from './run-support.js';
 
-export const DEFAULT_SQL_PORT = 5433;
-
 /**
  * Clients share the one PGlite session: their statements run one at a time, and while one of them
  * is inside a transaction the others wait for it to end.
