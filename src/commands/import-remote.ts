@@ -18,8 +18,8 @@ import { finishRun, RunTakenOverError } from '../load/runs.js';
 import type { Logger } from '../logger.js';
 import { ImportRun, type FileOutcome } from '../pipeline/file-import.js';
 import { describeFailure, onFatal } from '../process-guard.js';
-import { importSummary, type ImportSummary } from './import.js';
-import { summaryLine, withRunResources } from './run-support.js';
+import { importSummary, printImportSummary } from './import.js';
+import { withRunResources } from './run-support.js';
 
 export interface RemoteImportOptions {
   collection: BulkCollection;
@@ -99,29 +99,18 @@ export async function runRemoteImportCommand(options: RemoteImportOptions & { js
     const interrupted = signals.received();
     if (interrupted !== undefined) {
       const stopped = await finishRun(db, importRun.run, 'failed', `interrupted by ${interrupted}; run the same command again to resume`);
-      if (stopped !== null) printSummary(importSummary(importRun, stopped), seconds, options.json, ' (interrupted)');
+      if (stopped !== null) printImportSummary(importSummary(importRun, stopped), seconds, options.json, ' (interrupted)');
       process.stderr.write(`pubcat: import run ${importRun.run.id} stopped by ${interrupted}; run the same command again to resume\n`);
       exitWith(exitCodeForSignal(interrupted));
       return;
     }
     const finished = await importRun.finish();
     if (finished === null) throw new RunTakenOverError(`run ${importRun.run.id} was taken over by another process before it finished here`, { input: importRun.run.id });
-    printSummary(importSummary(importRun, finished), seconds, options.json, '');
+    printImportSummary(importSummary(importRun, finished), seconds, options.json, '');
     for (const outcome of outcomes) if (outcome.status === 'refused') process.stderr.write(`pubcat: refused ${outcome.reason}\n`);
     if (finished.status === 'partial') {
       process.stderr.write(`pubcat: import run ${importRun.run.id} is partial: ${finished.error}; the refused files stay in ${downloadDirectory(config)}\n`);
       exitWith(EXIT_PARTIAL);
     }
   });
-}
-
-function printSummary(summary: ImportSummary, seconds: number, json: boolean, note: string): void {
-  const files = `; files: ${summary.files} imported, ${summary.files_skipped} skipped, ${summary.files_refused} refused`;
-  const line = `${summaryLine('import', summary, seconds, note)}${files}\n`;
-  if (json) {
-    process.stderr.write(line);
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-  } else {
-    process.stdout.write(line);
-  }
 }

@@ -87,13 +87,13 @@ export async function runImportCommand(paths: string[], options: ImportOptions, 
     const interrupted = signals.received();
     if (interrupted !== undefined) {
       const stopped = await finishRun(context.database.db, importRun.run, 'failed', `interrupted by ${interrupted}; run the same command again to resume`);
-      if (stopped !== null) print(importSummary(importRun, stopped), seconds, options.json, ' (interrupted)');
+      if (stopped !== null) printImportSummary(importSummary(importRun, stopped), seconds, options.json, ' (interrupted)');
       process.stderr.write(`pubcat: import run ${importRun.run.id} stopped by ${interrupted} after its last loaded batch; run the same command again to resume\n`);
       exitWith(exitCodeForSignal(interrupted));
       return;
     }
     const finished = await finishImport(context, importRun);
-    print(importSummary(importRun, finished), seconds, options.json, '');
+    printImportSummary(importSummary(importRun, finished), seconds, options.json, '');
     for (const outcome of outcomes) if (outcome.status === 'refused') process.stderr.write(`pubcat: refused ${outcome.reason}\n`);
     if (finished.status === 'partial') {
       process.stderr.write(`pubcat: import run ${importRun.run.id} is partial: ${finished.error}; run the same command again once the files are fixed\n`);
@@ -141,7 +141,8 @@ async function finishImport(context: JobContext, importRun: ImportRun): Promise<
   return finished;
 }
 
-function print(summary: ImportSummary, seconds: number, json: boolean, note: string): void {
+/** The summary line (files included), and with --json the summary object on stdout. */
+export function printImportSummary(summary: ImportSummary, seconds: number, json: boolean, note: string): void {
   const files = `; files: ${summary.files} imported, ${summary.files_skipped} skipped, ${summary.files_refused} refused`;
   const line = `${summaryLine('import', summary, seconds, note)}${files}\n`;
   if (json) {
