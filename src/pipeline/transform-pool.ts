@@ -61,14 +61,19 @@ class WorkerPool implements BatchTransformer {
   private crashesInARow = 0;
   private closing = false;
 
+  /** Started with the first batch: a run that has nothing to transform starts no thread. */
+  private started = false;
+
   constructor(
-    size: number,
+    private readonly size: number,
     private readonly workerUrl: URL,
-  ) {
-    for (let index = 0; index < size; index += 1) this.spawn();
-  }
+  ) {}
 
   transform(job: TransformJob): Promise<TransformOutcome> {
+    if (!this.started) {
+      this.started = true;
+      for (let index = 0; index < this.size; index += 1) this.spawn();
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, job, resolve, reject });
       this.dispatch();
