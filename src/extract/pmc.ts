@@ -19,6 +19,8 @@ export interface FetchPmcOptions {
   concurrency?: number;
   /** Gives the fetch up: every call under way or still to come ends, and it rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Told of each call given up after its retries (its ids get nothing from it), for a caller to whom PMC is the point. */
+  onCallFailed?: (pmcids: readonly string[], reason: string) => void;
 }
 
 /**
@@ -30,8 +32,8 @@ export async function fetchPmc(client: EutilsClient, pmcids: readonly string[], 
   const { signal } = options;
   const concurrency = options.concurrency ?? 32;
   const calls = [
-    ...chunk(ids, options.articleBatchSize ?? 50).map((batch) => () => fetchPart(client, 'efetch', batch, cutPmcArticleSet, signal)),
-    ...chunk(ids, options.summaryBatchSize ?? 200).map((batch) => () => fetchPart(client, 'esummary', batch, cutPmcSummaries, signal)),
+    ...chunk(ids, options.articleBatchSize ?? 50).map((batch) => () => fetchPart(client, 'efetch', batch, cutPmcArticleSet, options)),
+    ...chunk(ids, options.summaryBatchSize ?? 200).map((batch) => () => fetchPart(client, 'esummary', batch, cutPmcSummaries, options)),
   ];
   const parts = await runConcurrently(calls, concurrency, (call) => call());
 
@@ -64,7 +66,7 @@ async function fetchPart(
   utility: 'efetch' | 'esummary',
   pmcids: string[],
   cut: (xml: string) => Map<string, string>,
-  signal: AbortSignal | undefined,
+  { signal, onCallFailed }: Pick<FetchPmcOptions, 'signal' | 'onCallFailed'>,
 ): Promise<Part> {
   const params = { db: 'pmc', id: pmcids.map((pmcid) => pmcid.slice(3)).join(','), ...(utility === 'esummary' ? { version: '2.0' } : {}) };
   try {
@@ -73,6 +75,7 @@ async function fetchPart(
   } catch (error) {
     if (!(error instanceof EutilsError) || error instanceof EutilsUnreachableError) throw error;
     client.logger?.warn({ utility, db: 'pmc', pmcids, reason: error.message }, 'PMC call failed; these records stay PubMed-only');
+    onCallFailed?.(pmcids, `${utility} db=pmc: ${error.message}`);
     return { utility, pieces: new Map() };
   }
 }

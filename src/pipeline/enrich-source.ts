@@ -7,7 +7,8 @@
  *
  * Records are read in PMID order, a page after the last PMID read, and the checkpoint is the last
  * PMID of the batch, so a killed run resumes after its last loaded batch. A record PMC has nothing
- * for stays as it is (unchanged), and is asked about again by a later run.
+ * for stays as it is (unchanged); one whose PMC calls failed after their retries is `failed` and
+ * left as it is. Both are asked about again by a later run.
  */
 import { sql } from 'kysely';
 import type { EutilsClient } from '../extract/eutils-client.js';
@@ -15,7 +16,7 @@ import { fetchPmc } from '../extract/pmc.js';
 import type { PubmedRecordXml } from '../extract/types.js';
 import type { CatalogueDatabase } from '../load/db.js';
 import type { Logger } from '../logger.js';
-import type { SourceBatch } from './batch-source.js';
+import type { SourceBatch, SourceParts } from './batch-source.js';
 
 export interface EnrichCheckpoint {
   /** Every selected record up to this PMID is loaded. */
@@ -75,13 +76,36 @@ export async function* enrichBatches(database: CatalogueDatabase, options: Enric
       invalid: 0,
       done,
       checkpoint: { afterPmid, done } satisfies EnrichCheckpoint,
-      parts: fetchPmc(options.client, rows.map((row) => row.pmcid), { signal: options.cancel }).then((pmc) => {
-        const without = rows.length - pmc.size;
-        if (without > 0) options.logger.info({ records: rows.length, without }, `PMC has nothing for ${without} of ${rows.length} records; they stay as they are`);
-        return { records, pmc: [...pmc], deleted: [], missing: [], failed: [] };
-      }),
+      parts: fetchPmcParts(options, records),
     };
   }
+}
+
+/**
+ * The PMC parts of the records. A record a PMC call failed for (after its retries) is not loaded
+ * but `failed`: half its parts would make it look enriched, and it would not be asked about again.
+ */
+async function fetchPmcParts(options: EnrichSourceOptions, records: PubmedRecordXml[]): Promise<SourceParts> {
+  const failedCalls = new Map<string, string>();
+  const pmc = await fetchPmc(options.client, records.map((record) => record.pmcid!), {
+    signal: options.cancel,
+    onCallFailed: (pmcids, reason) => {
+      for (const pmcid of pmcids) failedCalls.set(pmcid, reason);
+    },
+  });
+  const loaded = records.filter((record) => !failedCalls.has(record.pmcid!));
+  const without = loaded.filter((record) => !pmc.has(record.pmcid!)).length;
+  if (without > 0) options.logger.info({ records: loaded.length, without }, `PMC has nothing for ${without} of ${loaded.length} records; they stay as they are`);
+  return {
+    records: loaded,
+    pmc: [...pmc].filter(([pmcid]) => !failedCalls.has(pmcid)),
+    deleted: [],
+    missing: [],
+    failed: records.flatMap((record) => {
+      const reason = failedCalls.get(record.pmcid!);
+      return reason === undefined ? [] : [{ pmid: record.pmid, reason }];
+    }),
+  };
 }
 
 /** FROM and WHERE of the records enrich works on. */

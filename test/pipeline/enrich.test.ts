@@ -88,4 +88,15 @@ describe.each(backends)('enrich on $name', (backend) => {
 
     expect(await enrich(1)).toMatchObject({ requested: 1 });
   });
+
+  it('counts a record whose PMC calls fail as failed and loads nothing for it, so the next run asks again', async () => {
+    await backfill({ ...context, settings: { ...context.settings, pmc: false } }, [SEED_PMID], 'without PMC');
+    const before = await stored(SEED_PMID);
+    server.setFaults({ serverError: { probability: 1, dbs: ['pmc'] } });
+    expect(await enrich()).toMatchObject({ requested: 1, updated: 0, unchanged: 0, failed: 1 });
+    expect(await stored(SEED_PMID)).toEqual(before);
+    server.setFaults({});
+    expect(await enrich()).toMatchObject({ requested: 1, updated: 1, failed: 0 });
+    expect((await stored(SEED_PMID)).record).toEqual(seedRecord);
+  });
 });
