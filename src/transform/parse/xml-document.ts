@@ -1,5 +1,6 @@
 /**
- * The one fast-xml-parser set-up every NCBI parser shares, and typed access to what it returns.
+ * The one fast-xml-parser set-up the PMC and esummary parsers share, and typed access to what it
+ * returns. The PubMed parser reads the same values through xml-tree.ts, a leaner pass for the hot path.
  *
  * - Entity processing is off: DOCTYPE entities are never expanded (no billion laughs, no
  *   external entities) and character references are decoded by xml-text.ts, on the values read.
