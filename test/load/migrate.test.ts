@@ -22,6 +22,8 @@ const TABLES = [
   'query_snapshot',
   'query_snapshot_chunk',
   'export_target',
+  'import_file',
+  'import_deletion',
 ];
 const VIEWS = ['v_record', 'v_facet_counts', 'v_record_history', 'v_runs', 'v_record_changes'];
 
