@@ -46,6 +46,11 @@ export interface OpenDatabaseOptions {
   databaseTimeouts?: DatabaseTimeouts;
   /** pg Pool size; PGlite has a single connection whatever this says. */
   poolSize?: number;
+  /**
+   * Embedded only: start from this dump of a data directory (PGlite's `dumpDataDir`) instead of an
+   * empty database, so a scratch database (tests, benchmarks) skips initdb and the migrations.
+   */
+  template?: Blob;
   /** For the warning that a stale lock was taken over. */
   logLevel?: LogLevel;
   logFormat?: LogFormat | undefined;
@@ -91,7 +96,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<CatalogueData
       await refuseUnwritableDataDir(dataDir);
       lock = lockDataDir(dataDir, (stale) => reportTakeOver(options, stale));
     }
-    pglite = await PGlite.create(dataDir);
+    pglite = await PGlite.create(dataDir, options.template === undefined ? {} : { loadDataDir: options.template });
   } catch (error) {
     lock?.release();
     if (error instanceof DatabaseError) throw error;

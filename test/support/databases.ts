@@ -4,12 +4,12 @@
  * dropped when it closes, so test files never see each other's rows).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { openDatabase, type CatalogueDatabase } from '../../src/load/db.js';
-import { migrate } from '../../src/load/migrate.js';
 
 export interface TestDatabase extends CatalogueDatabase {
   /** The environment a `pubcat` child process needs to use this same database. */
@@ -28,14 +28,33 @@ export interface TestBackend {
 }
 
 const serverUrl = process.env.TEST_DATABASE_URL;
+const templates = inject('databaseTemplates');
+
+let pgliteDump: Promise<Blob> | undefined;
+/** The migrated template as a dump, read once per test file. */
+function migratedDump(): Promise<Blob> {
+  pgliteDump ??= readFile(templates.pgliteDump).then((bytes) => new Blob([bytes]));
+  return pgliteDump;
+}
+
+/**
+ * A new embedded data directory holding the migrated schema, for tests that run `pubcat` in a
+ * child process: the child then skips initdb and the migrations. Remove it when done.
+ */
+export async function migratedDataDir(prefix = 'pubcat-test-'): Promise<string> {
+  const dataDir = await mkdtemp(join(tmpdir(), prefix));
+  await cp(templates.pgliteDataDir, dataDir, { recursive: true });
+  return dataDir;
+}
 
 const pglite: TestBackend = {
   name: 'pglite',
   async open({ migrated = true, onDisk = false } = {}) {
     // In memory unless a child process must open the same data directory.
-    const dataDir = onDisk ? await mkdtemp(join(tmpdir(), 'pubcat-test-')) : 'memory://';
-    let database = await openDatabase({ databaseUrl: undefined, dataDir });
-    if (migrated) await migrate(database);
+    let dataDir = 'memory://';
+    if (onDisk) dataDir = migrated ? await migratedDataDir() : await mkdtemp(join(tmpdir(), 'pubcat-test-'));
+    const template = migrated && !onDisk ? await migratedDump() : undefined;
+    let database = await openDatabase({ databaseUrl: undefined, dataDir, ...(template && { template }) });
     const testDatabase: TestDatabase = {
       ...database,
       env: { PUBCAT_DATA_DIR: dataDir },
@@ -46,7 +65,7 @@ const pglite: TestBackend = {
           return await work();
         } finally {
           database = await openDatabase({ databaseUrl: undefined, dataDir });
-          Object.assign(testDatabase, { db: database.db, runScript: database.runScript });
+          Object.assign(testDatabase, { db: database.db, runScript: database.runScript, copyOut: database.copyOut });
         }
       },
       close: async () => {
@@ -63,10 +82,11 @@ function postgres(url: string): TestBackend {
     name: 'postgres',
     async open({ migrated = true } = {}) {
       const name = `pubcat_test_${randomBytes(6).toString('hex')}`;
-      await withAdminClient(url, (client) => client.query(`CREATE DATABASE ${name}`));
+      // The global setup migrated the template whenever this backend exists (TEST_DATABASE_URL).
+      const template = migrated ? ` TEMPLATE ${templates.postgresTemplate}` : '';
+      await withAdminClient(url, (client) => client.query(`CREATE DATABASE ${name}${template}`));
       const databaseUrl = withDatabaseName(url, name);
       const database = await openDatabase({ databaseUrl, dataDir: 'unused' });
-      if (migrated) await migrate(database);
       return {
         ...database,
         env: { DATABASE_URL: databaseUrl, PUBCAT_DATA_DIR: 'unused' },
