@@ -18,9 +18,10 @@ export async function runStatusCommand(config: Config, options: { json?: boolean
   const database = await openDatabase(config);
   try {
     const status = await readCatalogueStatus(database.db);
-    const schedules = { refresh: config.cronRefresh, sync: config.cronSync } as const;
-    const health = status.migrated ? await readJobHealth(database.db, ['refresh', 'sync'], STALE_HEARTBEAT_SECONDS) : [];
-    const jobs: JobStatus[] = (['refresh', 'sync'] as const).map((job) => {
+    // import: the scheduled `import --remote updates` (its last run may be one started by hand).
+    const schedules = { refresh: config.cronRefresh, sync: config.cronSync, import: config.cronUpdates } as const;
+    const health = status.migrated ? await readJobHealth(database.db, ['refresh', 'sync', 'import'], STALE_HEARTBEAT_SECONDS) : [];
+    const jobs: JobStatus[] = (['refresh', 'sync', 'import'] as const).map((job) => {
       const cron = schedules[job];
       const known = health.find((entry) => entry.job === job);
       return {
