@@ -109,7 +109,8 @@ export async function runRemoteImportCommand(options: RemoteImportOptions & { js
     printImportSummary(importSummary(importRun, finished), seconds, options.json, '');
     for (const outcome of outcomes) if (outcome.status === 'refused') process.stderr.write(`pubcat: refused ${outcome.reason}\n`);
     if (finished.status === 'partial') {
-      process.stderr.write(`pubcat: import run ${importRun.run.id} is partial: ${finished.error}; the refused files stay in ${downloadDirectory(config)}\n`);
+      const kept = importRun.refusals.length === 0 ? '' : `; the refused files stay in ${downloadDirectory(config)}`;
+      process.stderr.write(`pubcat: import run ${importRun.run.id} is partial: ${finished.error}${kept}; run the same command again to retry\n`);
       exitWith(EXIT_PARTIAL);
     }
   });
