@@ -1,11 +1,12 @@
 /** `pubcat import --remote` as a user runs it: summary and JSON, a download given up, arguments refused. */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { CLI_PATH, childEnvironment, runCli } from '../support/cli.js';
 import { bulkXml } from '../support/bulk-files.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { startFakeNcbiFiles, type FakeNcbiFiles } from '../support/fake-ncbi-files.js';
@@ -56,5 +57,24 @@ describe.each(backends)('pubcat import --remote on $name', (backend) => {
       { id: 1, status: 'succeeded', error: null },
       { id: 2, status: 'failed', error: expect.stringContaining(`gave up on ${files.url}updatefiles/`) },
     ]);
+  });
+
+  it('stops on SIGTERM while a download waits, exits 143, and the same command then imports the file', async () => {
+    files.put('updates', NAME, gzipSync(bulkXml({ records: [seedArticle] })));
+    files.stallNext(NAME);
+    const [stopped, again] = await database.whileDetached(async () => {
+      const child = spawn(process.execPath, [CLI_PATH, 'import', '--remote', 'updates'], { env: childEnvironment(env), stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      while (!files.requests.some((request) => request.path.endsWith(`/${NAME}`)) && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 10));
+      child.kill('SIGTERM');
+      const code = await exited;
+      return [{ code, stderr }, await runCli(['import', '--remote', 'updates', '--json'], env)];
+    });
+    expect(stopped.code).toBe(143);
+    expect(stopped.stderr.trimEnd().split('\n').at(-1)).toBe('pubcat: import run 1 stopped by SIGTERM; run the same command again to resume');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ run_id: 2, inserted: 1, files: 1 });
   });
 });
