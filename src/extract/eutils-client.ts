@@ -41,7 +41,7 @@ export interface EutilsClientOptions {
   apiKey?: string;
   /** Request starts per second; default 3, or 10 with an API key. */
   maxRps?: number;
-  /** Share of maxRps actually used (default 0.98). */
+  /** Share of maxRps actually used (default 0.95). */
   paceFactor?: number;
   /** Where request starts come from when other processes share NCBI's limit (default: this process's own). */
   startBudget?: StartBudget;

@@ -2,24 +2,36 @@
  * NCBI limits request *starts* per second (3, or 10 with an API key), not how many requests are
  * in flight, and does not say how it counts: assume the strictest, a sliding second. This limiter
  * hands out start permits in FIFO order, consecutive starts at least 1000 / (maxRps × paceFactor)
- * ms apart (340 ms at 3 requests/s). Evenly spaced starts put maxRps + 1 arrivals 1000 /
- * paceFactor ms apart at the closest, so a request reaching the server up to 20 ms sooner or later
- * than planned still finds room; starts let out in bursts would not.
+ * ms apart (351 ms at 3 requests/s). Evenly spaced starts put maxRps + 1 arrivals 1000 /
+ * paceFactor ms apart at the closest (1053 ms), so the 53 ms to spare in a sliding second absorb
+ * a start let out late (half of it, the most a reserved start may be late) and a request reaching
+ * the server later than it left (the other half); starts let out in bursts would not.
  *
- * Each start is taken from a StartBudget: this process's own, or one shared through the database
- * by every process of a deployment. One limiter is shared by every call of a client, retries
- * included. `coolDown(ms)` holds back every waiting and future start, here and, through the
- * budget, in every process sharing it: a 429 from NCBI pauses all callers together.
+ * Starts are reserved from a StartBudget: this process's own, or one shared through the database
+ * by every process of a deployment. With callers waiting, the limiter reserves up to a second's
+ * worth of starts in one go (one round trip for several starts, and the next start known before
+ * it is due), lets each out within its window, and gives up one it missed (a busy event loop)
+ * rather than start it late. One limiter is shared by every call of a client, retries included.
+ * `coolDown(ms)` holds back every waiting and future start, here and, through the budget, in
+ * every process sharing it: a 429 from NCBI pauses all callers together.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { timerDelayMs } from '../timer-delay.js';
-import { LocalStartBudget, type StartBudget } from './start-budget.js';
+import { LocalStartBudget, type ReservedStart, type StartBudget, monotonicNow } from './start-budget.js';
 
-/** Fraction of maxRps actually used: 2 % under the limit absorbs timing jitter. */
-export const DEFAULT_PACE_FACTOR = 0.98;
+/**
+ * Fraction of maxRps actually used. 5 % under the limit: on a busy host a start is let out tens
+ * of ms late and a request reaches the server tens of ms later than it left; with 2 % (20 ms in a
+ * sliding second) a busy host drew 429s, and gave up half its starts as too late.
+ */
+export const DEFAULT_PACE_FACTOR = 0.95;
 /** Each 429 widens the spacing by 3 %, up to 15 % in all. */
 const SPACING_GROWTH_PER_429 = 1.03;
 const MAX_SPACING_GROWTH = 1.15;
+/** The least window a reserved start has to go in. */
+const MIN_LATE_MS = 5;
+/** How far ahead one reservation reaches at most: starts for about a second. */
+const RESERVATION_SPAN_MS = 1000;
 
 interface Waiter {
   grant(): void;
@@ -30,8 +42,11 @@ interface Waiter {
 export class StartRateLimiter {
   /** Least time between two consecutive starts. */
   spacingMs: number;
+  private readonly maxRps: number;
   private readonly initialSpacingMs: number;
   private readonly waiters: Waiter[] = [];
+  /** Starts reserved from the budget and not yet let out, earliest first. */
+  private reserved: ReservedStart[] = [];
   private resumeAt = 0;
   private running = false;
   /** Aborted to end the dispatch loop's current pause (see wakeDispatch). */
@@ -45,8 +60,18 @@ export class StartRateLimiter {
     if (!(maxRps > 0) || !(paceFactor > 0 && paceFactor <= 1)) {
       throw new RangeError(`rate limiter needs maxRps > 0 and 0 < paceFactor <= 1, got ${maxRps}, ${paceFactor}`);
     }
+    this.maxRps = maxRps;
     this.spacingMs = 1000 / (maxRps * paceFactor);
     this.initialSpacingMs = this.spacingMs;
+  }
+
+  /**
+   * How late a reserved start may still go: half of what maxRps + 1 evenly spaced starts leave to
+   * spare in a sliding second, the other half being for the way to the server; at least a few ms,
+   * so that a limiter paced at the limit itself can still let its starts out.
+   */
+  private get lateMs(): number {
+    return Math.max(MIN_LATE_MS, (this.maxRps * this.spacingMs - 1000) / 2);
   }
 
   /**
@@ -79,7 +104,11 @@ export class StartRateLimiter {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
-      if (!this.running) void this.dispatch();
+      if (!this.running) {
+        // Callers that ask in one go (a batch's requests) are reserved for together.
+        this.running = true;
+        queueMicrotask(() => void this.dispatch());
+      }
     });
   }
 
@@ -91,7 +120,9 @@ export class StartRateLimiter {
    * if it cannot, this process holds back all the same.
    */
   coolDown(ms: number): Promise<void> {
-    this.resumeAt = Math.max(this.resumeAt, Date.now() + ms);
+    this.resumeAt = Math.max(this.resumeAt, monotonicNow() + ms);
+    // Starts reserved before the 429 are given up: the pause holds them back too.
+    this.reserved = [];
     this.spacingMs = Math.min(this.spacingMs * SPACING_GROWTH_PER_429, this.initialSpacingMs * MAX_SPACING_GROWTH);
     return this.budget.pause(ms).catch(() => undefined);
   }
@@ -101,39 +132,82 @@ export class StartRateLimiter {
     return this.waiters.length;
   }
 
-  /** Grants the head of the queue each start the budget gives, until the queue is empty. */
+  /** Grants the head of the queue each start reserved from the budget, until the queue is empty. */
   private async dispatch(): Promise<void> {
     this.running = true;
     try {
       while (this.waiters.length > 0) {
-        const paused = this.resumeAt - Date.now();
+        const paused = this.resumeAt - monotonicNow();
         if (paused > 0) {
           await this.pause(paused);
           continue;
         }
+        // Starts whose window has passed are given up (see start-budget.ts).
+        while (this.reserved.length > 0 && (this.reserved[0] as ReservedStart).until < monotonicNow()) this.reserved.shift();
+        const next = this.reserved[0];
+        if (next === undefined) {
+          await this.reserve();
+          continue;
+        }
+        const early = next.from - monotonicNow();
+        if (early > 0) {
+          await this.pause(early);
+          continue;
+        }
         const head = this.waiters[0] as Waiter;
-        const arrivalDelayMs = head.arrivalDelayMs?.() ?? 0;
-        let waitMs: number;
-        try {
-          waitMs = await this.budget.take(this.spacingMs + arrivalDelayMs);
-        } catch (error) {
-          const index = this.waiters.indexOf(head);
-          if (index >= 0) this.waiters.splice(index, 1);
-          head.fail(error);
-          continue;
-        }
-        if (waitMs > 0) {
-          await this.pause(waitMs);
-          continue;
-        }
-        // A start taken while this process began a cool-down is given up.
-        if (this.resumeAt > Date.now()) continue;
-        // If the head gave up meanwhile, the start goes to whoever is next.
+        if (!this.roomForArrival(head.arrivalDelayMs?.() ?? 0)) continue;
+        this.reserved.shift();
         this.waiters.shift()?.grant();
       }
     } finally {
       this.running = false;
     }
+  }
+
+  /**
+   * Reserves starts for the waiters: as many as wait, up to RESERVATION_SPAN_MS worth, or one
+   * alone when the head's request will arrive late (its gap needs the allowance). A budget that
+   * fails fails the head; one that has no start yet says when to ask again.
+   */
+  private async reserve(): Promise<void> {
+    const head = this.waiters[0] as Waiter;
+    const allowanceMs = head.arrivalDelayMs?.() ?? 0;
+    const count = allowanceMs > 0 ? 1 : Math.max(1, Math.min(this.waiters.length, Math.floor(RESERVATION_SPAN_MS / this.spacingMs)));
+    const gapsMs = Array.from({ length: count }, (_, index) => this.spacingMs + (index === 0 ? allowanceMs : 0));
+    let reservation;
+    try {
+      reservation = await this.budget.reserve({ gapsMs, allowanceMs, lateMs: this.lateMs });
+    } catch (error) {
+      const index = this.waiters.indexOf(head);
+      if (index >= 0) this.waiters.splice(index, 1);
+      head.fail(error);
+      return;
+    }
+    if ('retryInMs' in reservation) {
+      await this.pause(reservation.retryInMs);
+      return;
+    }
+    // A cool-down begun meanwhile has given up everything reserved before it.
+    if (this.resumeAt > monotonicNow()) return;
+    this.reserved.push(...reservation.starts);
+  }
+
+  /**
+   * Whether the first reserved start can carry a request arriving `delayMs` late: the gap after it
+   * must grow by that much. If this process holds a later start far enough off, those in between
+   * are given up; if not, the first is, and the next reservation makes room.
+   */
+  private roomForArrival(delayMs: number): boolean {
+    const first = this.reserved[0] as ReservedStart;
+    if (delayMs <= first.allowanceMs) return true;
+    const clearOf = first.from + this.spacingMs + delayMs;
+    const later = this.reserved.findIndex((start, index) => index > 0 && start.from >= clearOf);
+    if (later < 0) {
+      this.reserved.shift();
+      return false;
+    }
+    this.reserved.splice(1, later - 1);
+    return true;
   }
 
   /** A dispatch pause that `wakeDispatch` ends early. */

@@ -1,37 +1,30 @@
 /**
  * The NCBI start budget every pubcat process on one PostgreSQL shares (sql/010_ncbi_start_slots.sql):
- * one row per budget holds when the next request start is free. A process takes a start with one
- * UPDATE that succeeds only if that time is (nearly) here and moves it one spacing on. Times are
- * the database's clock's; each process estimates that clock's offset from its own, so the hosts'
- * clocks never need to agree.
+ * one row per budget holds when the budget's next request start is free. A process reserves a few
+ * consecutive starts with one UPDATE that succeeds only if that time is near, and moves it past
+ * them. Times are the database's clock's; each process estimates that clock's offset from its own,
+ * so the hosts' clocks never need to agree.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import { DatabaseError } from '../errors.js';
-import type { StartBudget } from '../extract/start-budget.js';
+import { type Reservation, type ReservationRequest, type StartBudget, monotonicNow } from '../extract/start-budget.js';
 import type { Database } from './schema.js';
 
 /**
- * How far ahead a start may be taken: one round trip to the database, so that the answer arrives
- * before the start is due and a process alone keeps the whole rate (asking only when the start was
- * free lost a round trip per start, 10 % of the rate at 6 requests/s on a busy machine). A claim
- * never reaches further ahead, so it is worth nothing to a process that dies or is paused meanwhile.
+ * How near the next free start must be for a process to reserve: a few round trips to the
+ * database, so that the answer arrives before the start is due (a process that asked only once
+ * the start was free would lose a round trip per reservation). At least 50 ms, at most 250 ms: a
+ * reservation never reaches further ahead than that and the starts it holds.
  */
-const TAKE_AHEAD_MS = 50;
-/**
- * A start later than its slot by more than this moves the next slot to its own time + spacing, as
- * a process's own limiter would: evenly spaced starts at pace 0.98 leave 20 ms of a sliding second
- * free, and a late start must not eat more than a quarter of it, leaving the rest to network jitter.
- */
-const LATE_MS = 5;
+const MIN_ASK_AHEAD_MS = 50;
+const MAX_ASK_AHEAD_MS = 250;
+/** Weight of the newest round trip in the smoothed round-trip time (as TCP smooths it). */
+const RTT_WEIGHT = 1 / 8;
 /**
  * How fast the offset between this process's clock and the database's may change: 500 ppm, the
  * fastest an NTP daemon slews a clock. An older reading of it is trusted less by that much.
  */
 const CLOCK_DRIFT = 5e-4;
-
-/** This process's clock, in ms since the epoch: monotonic, so that no step of the system clock moves it. */
-const localNow = (): number => performance.timeOrigin + performance.now();
 
 /** The database's clock minus this process's, within `uncertaintyMs`, as read `at` (local). */
 interface ClockReading {
@@ -40,21 +33,23 @@ interface ClockReading {
   at: number;
 }
 
-interface TakeAnswer {
-  /** The database's clock when it took the start or refused it (ms since the epoch). */
+interface ReserveAnswer {
+  /** The database's clock when it reserved the starts or refused (ms since the epoch). */
   clock_ms: number;
-  /** The start taken, or null. */
-  slot_ms: number | null;
-  /** When the next start is free, if none was taken. */
+  /** The first start reserved, or null. */
+  first_ms: number | null;
+  /** When the next start is free, if none was reserved. */
   next_ms: number | null;
 }
 
 export class DatabaseStartBudget implements StartBudget {
-  /** Until then (local clock) this process already knows it cannot take a start, so it need not ask. */
+  /** Until then (local clock) this process already knows it cannot reserve, so it need not ask. */
   private busyUntil = 0;
   private row: Promise<void> | undefined;
   /** The tightest reading of the database's clock so far. */
   private clock: ClockReading | undefined;
+  /** Smoothed round trip of a reservation, ms. */
+  private rttMs: number | undefined;
 
   /** `key`: what NCBI counts starts against (startBudgetKey in src/extract/start-budget.ts). */
   constructor(
@@ -62,45 +57,58 @@ export class DatabaseStartBudget implements StartBudget {
     readonly key: string,
   ) {}
 
-  async take(spacingMs: number): Promise<number> {
-    const known = this.busyUntil - localNow();
-    if (known > 0) return known;
-    const askedAt = localNow();
-    const answer = await this.ask('take a request start from', async () => {
-      // An UPDATE that waited for a concurrent taker's row lock sees that taker's next_slot and
-      // may take nothing; the SELECT still reads the old one, and the answer is "ask again at once".
-      const { rows } = await sql<TakeAnswer>`
+  async reserve({ gapsMs, allowanceMs, lateMs }: ReservationRequest): Promise<Reservation> {
+    const known = this.busyUntil - monotonicNow();
+    if (known > 0) return { retryInMs: known };
+    const askAheadMs = Math.min(MAX_ASK_AHEAD_MS, Math.max(MIN_ASK_AHEAD_MS, 3 * (this.rttMs ?? 0)));
+    // When the budget is idle, the first start is set where the answer will have arrived.
+    const leadMs = Math.min(askAheadMs, this.rttMs ?? MIN_ASK_AHEAD_MS);
+    const totalMs = gapsMs.reduce((sum, gap) => sum + gap, 0);
+    const askedAt = monotonicNow();
+    const answer = await this.ask('reserve request starts from', async () => {
+      // An UPDATE that waited for a concurrent reservation's row lock sees that reservation's
+      // next_slot and may reserve nothing; the SELECT still reads the old one, and the answer is
+      // "ask again at once".
+      const { rows } = await sql<ReserveAnswer>`
         WITH clock AS (SELECT clock_timestamp() AS now),
         taken AS (
           UPDATE ncbi_start_slot AS slot
-          SET next_slot = greatest(slot.next_slot, clock.now) + ${spacingMs}::float8 * interval '1 millisecond'
+          SET next_slot = greatest(slot.next_slot, clock.now + ${leadMs}::float8 * interval '1 millisecond') + ${totalMs}::float8 * interval '1 millisecond'
           FROM clock
-          WHERE slot.budget = ${this.key} AND slot.next_slot <= clock.now + ${TAKE_AHEAD_MS}::float8 * interval '1 millisecond'
-          RETURNING extract(epoch FROM slot.next_slot) * 1000 - ${spacingMs}::float8 AS slot_ms
+          WHERE slot.budget = ${this.key} AND slot.next_slot <= clock.now + ${askAheadMs}::float8 * interval '1 millisecond'
+          RETURNING extract(epoch FROM slot.next_slot) * 1000 - ${totalMs}::float8 AS first_ms
         )
         SELECT (SELECT extract(epoch FROM clock.now) * 1000 FROM clock)::float8 AS clock_ms,
-               (SELECT slot_ms FROM taken)::float8 AS slot_ms,
+               (SELECT first_ms FROM taken)::float8 AS first_ms,
                (SELECT extract(epoch FROM slot.next_slot) * 1000 FROM ncbi_start_slot AS slot WHERE slot.budget = ${this.key})::float8 AS next_ms`.execute(
         this.db,
       );
-      return rows[0] as TakeAnswer;
+      return rows[0] as ReserveAnswer;
     });
-    const answeredAt = localNow();
+    const answeredAt = monotonicNow();
+    const rtt = answeredAt - askedAt;
+    this.rttMs = this.rttMs === undefined ? rtt : this.rttMs + (rtt - this.rttMs) * RTT_WEIGHT;
     const { offsetMs, uncertaintyMs } = this.readClock(askedAt, answeredAt, answer.clock_ms);
-    if (answer.slot_ms === null) {
-      const retryMs = Math.max(1, (answer.next_ms ?? 0) - offsetMs - TAKE_AHEAD_MS - answeredAt);
-      this.busyUntil = answeredAt + retryMs;
-      return retryMs;
+    if (answer.first_ms === null) {
+      const retryInMs = Math.max(1, (answer.next_ms ?? 0) - offsetMs - askAheadMs - answeredAt);
+      this.busyUntil = answeredAt + retryInMs;
+      return { retryInMs };
     }
-    // Started no sooner than the slot can be by this clock, and when later than it can be, the
-    // next slot moves with this start.
-    const slotAt = answer.slot_ms - offsetMs;
-    const wait = slotAt + uncertaintyMs - localNow();
-    if (wait > 0) await sleep(Math.ceil(wait));
-    const lateMs = localNow() - (slotAt - uncertaintyMs);
-    if (lateMs > LATE_MS) this.respace(answer.slot_ms + lateMs + spacingMs);
-    this.busyUntil = localNow() + spacingMs - TAKE_AHEAD_MS;
-    return 0;
+    // Each start goes no sooner than its time can be by this clock, and no later than `lateMs`
+    // after the latest it can be (or, with a poor reading, a moment after the first).
+    let at = answer.first_ms - offsetMs;
+    const starts = gapsMs.map((gapMs, index) => {
+      const start = {
+        from: at + uncertaintyMs,
+        until: Math.max(at - uncertaintyMs + lateMs, at + uncertaintyMs + lateMs / 2),
+        allowanceMs: index === 0 ? allowanceMs : 0,
+      };
+      at += gapMs;
+      return start;
+    });
+    // The budget's next start is then `at`: asking before it is near would be refused.
+    this.busyUntil = at - askAheadMs;
+    return { starts };
   }
 
   /**
@@ -119,13 +127,6 @@ export class DatabaseStartBudget implements StartBudget {
     }
     this.clock = reading;
     return reading;
-  }
-
-  /** Keeps the next start one spacing after this late one; if the write fails, only that gap is short. */
-  private respace(nextSlotMs: number): void {
-    sql`UPDATE ncbi_start_slot SET next_slot = greatest(next_slot, to_timestamp(${nextSlotMs}::float8 / 1000)) WHERE budget = ${this.key}`
-      .execute(this.db)
-      .catch(() => undefined);
   }
 
   async pause(ms: number): Promise<void> {

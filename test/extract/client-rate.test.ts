@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EutilsClient } from '../../src/extract/eutils-client.js';
 import { cutPubmedArticleSet } from '../../src/extract/efetch-response.js';
 import { StartRateLimiter } from '../../src/extract/rate-limiter.js';
+import { type ReservationRequest, type StartBudget, monotonicNow } from '../../src/extract/start-budget.js';
 import { type FakeEutils, startFakeEutils } from '../support/fake-eutils.js';
 import { loadPubmedFixtureRecords } from '../support/ncbi-fixtures.js';
 import { maxStartsInAnyWindow } from '../support/request-log.js';
@@ -134,9 +135,74 @@ describe('StartRateLimiter', () => {
   });
 
   it('fails the waiting caller with the reason when its budget cannot give a start', async () => {
-    const budget = { take: () => Promise.reject(new Error('budget unreachable')), pause: () => Promise.resolve() };
+    const budget = { reserve: () => Promise.reject(new Error('budget unreachable')), pause: () => Promise.resolve() };
     const limiter = new StartRateLimiter(4, 1, budget);
     await expect(limiter.acquire()).rejects.toThrow('budget unreachable');
     expect(limiter.waiting).toBe(0);
+  });
+
+  it('reserves a start for every waiting caller in one go, up to about a second of them', async () => {
+    const asked: ReservationRequest[] = [];
+    const budget: StartBudget = {
+      reserve: async (request) => {
+        asked.push(request);
+        const now = monotonicNow();
+        return { starts: request.gapsMs.map((_, index) => ({ from: now + index * 10, until: now + index * 10 + 50, allowanceMs: 0 })) };
+      },
+      pause: async () => undefined,
+    };
+    // 10 requests/s at pace 0.95: 105 ms apart, 9 of them within a second.
+    const limiter = new StartRateLimiter(10, 0.95, budget);
+    await Promise.all(Array.from({ length: 12 }, () => limiter.acquire()));
+    expect(asked.map((request) => request.gapsMs.length)).toEqual([9, 3]);
+    expect(asked[0]?.gapsMs[0]).toBeCloseTo(1000 / 9.5, 6);
+    // Half of the 53 ms that 11 starts 105 ms apart leave to spare in a second.
+    expect(asked[0]?.lateMs).toBeCloseTo((10 * (1000 / 9.5) - 1000) / 2, 6);
+  });
+
+  it('gives up a reserved start whose window has passed instead of starting late', async () => {
+    let asked = 0;
+    let second = 0;
+    const budget: StartBudget = {
+      reserve: async () => {
+        asked += 1;
+        const now = monotonicNow();
+        second = now + 80;
+        return {
+          starts: [
+            { from: now - 100, until: now - 60, allowanceMs: 0 },
+            { from: second, until: second + 40, allowanceMs: 0 },
+          ],
+        };
+      },
+      pause: async () => undefined,
+    };
+    const limiter = new StartRateLimiter(3, 0.95, budget);
+    await limiter.acquire();
+    expect(monotonicNow()).toBeGreaterThanOrEqual(second);
+    expect(asked).toBe(1);
+  });
+
+  it('makes room after a start whose request will arrive late by giving up the next start it holds', async () => {
+    let cursor = monotonicNow() + 20;
+    const first = cursor;
+    const budget: StartBudget = {
+      reserve: async ({ gapsMs }) => ({
+        starts: gapsMs.map((gapMs) => {
+          const from = Math.max(cursor, monotonicNow());
+          cursor = from + gapMs;
+          return { from, until: from + 1000, allowanceMs: 0 };
+        }),
+      }),
+      pause: async () => undefined,
+    };
+    const limiter = new StartRateLimiter(5, 1, budget);
+    const times: number[] = [];
+    // The second caller will open a new connection: the start after it must be 200 + 80 ms later.
+    await Promise.all([0, 80, 0, 0].map((delay) => limiter.acquire(undefined, () => delay).then(() => times.push(monotonicNow()))));
+    expect(times[0]).toBeGreaterThanOrEqual(first);
+    expect(times[1]).toBeGreaterThanOrEqual(first + 200);
+    expect(times[2]).toBeGreaterThanOrEqual(first + 600);
+    expect(times[3]).toBeGreaterThanOrEqual(first + 800);
   });
 });

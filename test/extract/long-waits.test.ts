@@ -17,9 +17,9 @@ describe('waits longer than a timer can hold', () => {
     process.on('warning', onWarning);
     let asked = 0;
     const budget: StartBudget = {
-      take: async () => {
+      reserve: async () => {
         asked += 1;
-        return OVERLONG_MS;
+        return { retryInMs: OVERLONG_MS };
       },
       pause: async () => undefined,
     };

@@ -90,6 +90,18 @@ describe.skipIf(postgresBackend === undefined)('one NCBI start budget shared thr
     expect(Date.now() - lastStart).toBeLessThan(1000 / PACE + (2 * 1000) / (RPS * PACE) + 500);
   });
 
+  it('reserves several starts in one round trip, and another process none of them until the last is near', async () => {
+    const key = newBudgetKey();
+    const [first, second] = [await startProcess(RPS, key), await startProcess(RPS, key)];
+    const firstBudget = new DatabaseStartBudget(first.connection.db, key);
+    const secondBudget = new DatabaseStartBudget(second.connection.db, key);
+    const reserved = await firstBudget.reserve({ gapsMs: [200, 200, 200], allowanceMs: 0, lateMs: 20 });
+    expect('starts' in reserved && reserved.starts.map((start) => Math.round(start.from - reserved.starts[0]!.from))).toEqual([0, 200, 400]);
+    const refused = await secondBudget.reserve({ gapsMs: [200], allowanceMs: 0, lateMs: 20 });
+    // Free 600 ms after the first start; asked for at most 250 ms before that.
+    expect('retryInMs' in refused && refused.retryInMs).toBeGreaterThan(200);
+  });
+
   it('keeps budgets of different API keys apart, as NCBI counts them apart', async () => {
     const unkeyedKey = newBudgetKey();
     const keyed = await startProcess(1, startBudgetKey(`http://127.0.0.1:${budgets}/entrez/eutils/`, 'an-api-key'));
