@@ -102,7 +102,7 @@ export async function main(): Promise<void> {
     for (const format of EXPORT_FORMATS) {
       const path = join(directory, `export.${format}`);
       const started = process.hrtime.bigint();
-      const outcome = await runExport(database.db, { format }, await StreamSink.file(path, format));
+      const outcome = await runExport(database, { format }, await StreamSink.file(path, format));
       exports.push([format, elapsedSince(started), outcome.records]);
     }
     const copyAfter = await copy();

@@ -61,7 +61,7 @@ export async function runExportCommand(options: ExportCommandOptions, config: Co
     // The bar goes where the person is: a terminal on stderr. A log line every few seconds
     // would only clutter an export piped on in a script, so there is none.
     const progress = terminalFor(process.stderr).isTTY ? createProgressReporter(process.stderr, logger) : undefined;
-    const outcome = await runExport(database.db, { format: options.format, since, target: options.target, pageSize: options.batchSize }, sink, progress);
+    const outcome = await runExport(database, { format: options.format, since, target: options.target, pageSize: options.batchSize }, sink, progress);
     const seconds = (Date.now() - started) / 1000;
     const where = postUrl !== undefined ? ` to ${postUrl.origin}${postUrl.pathname}` : toStdout ? '' : ` to ${options.out}`;
     const deletes =

@@ -2,10 +2,10 @@
  * An export: the records changed after a starting position (the beginning, --since, or where a
  * named target left off) and before the cut-off, page by page into a sink, with progress.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../load/schema.js';
 import type { ProgressReporter } from '../pipeline/progress.js';
-import { BEFORE_EVERYTHING, countChanges, exportCutoff, positionOf, readChanges, type ChangePosition } from './changes.js';
+import { BEFORE_EVERYTHING, countChanges, exportCutoff, readChanges, type ChangePosition, type ExportDatabase } from './changes.js';
 import { encodePage, type ExportFormat } from './formats.js';
 import type { ExportSink } from './stream-sink.js';
 import { readTarget, saveTarget } from './targets.js';
@@ -29,20 +29,12 @@ export interface ExportOutcome {
 /** One page holds a few MB of records: small enough for flat memory, large enough for few round trips. */
 export const EXPORT_PAGE_SIZE = 1000;
 
-export function runExport(db: Kysely<Database>, request: ExportRequest, sink: ExportSink, progress?: ProgressReporter): Promise<ExportOutcome> {
-  // One connection, without JIT: PostgreSQL may judge a page worth compiling (when a table's
-  // statistics are stale, say), which costs far more than reading the page.
-  return db.connection().execute(async (connection) => {
-    await sql`SET jit = off`.execute(connection);
-    try {
-      return await exportOn(connection, request, sink, progress);
-    } finally {
-      await sql`RESET jit`.execute(connection);
-    }
-  });
-}
-
-async function exportOn(db: Kysely<Database>, request: ExportRequest, sink: ExportSink, progress?: ProgressReporter): Promise<ExportOutcome> {
+/**
+ * Queries run on the pool (or PGlite's one session), the pages on a connection of their own, each
+ * a COPY without JIT (copy-out.ts).
+ */
+export async function runExport(database: ExportDatabase, request: ExportRequest, sink: ExportSink, progress?: ProgressReporter): Promise<ExportOutcome> {
+  const { db } = database;
   const start = await startPosition(db, request);
   const cutoff = await exportCutoff(db);
   const total = progress === undefined ? undefined : await countChanges(db, start, cutoff);
@@ -51,14 +43,14 @@ async function exportOn(db: Kysely<Database>, request: ExportRequest, sink: Expo
   let position: ChangePosition | undefined;
   let unsaved = 0;
   try {
-    for await (const rows of readChanges(db, request.format, start, cutoff, request.pageSize ?? EXPORT_PAGE_SIZE)) {
+    for await (const rows of readChanges(database, request.format, start, cutoff, request.pageSize ?? EXPORT_PAGE_SIZE)) {
       const page = encodePage(request.format, rows);
       await sink.write(page);
       outcome.records += page.records;
       outcome.deletes += page.deletes;
       done += rows.length;
       unsaved += rows.length;
-      position = positionOf(rows[rows.length - 1]!);
+      position = rows[rows.length - 1]!.position;
       if (request.target !== undefined && sink.deliversEachPage) {
         await saveTarget(db, request.target, request.format, position, unsaved);
         unsaved = 0;

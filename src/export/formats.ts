@@ -2,17 +2,17 @@
  * How each exported record is written. `solr`: Solr JSON update commands for VuFind's biblio core
  * (an `add` per record, a `delete` per tombstone and per id a record no longer has), one command
  * a line. `jsonl`: the stored record of each active record, one a line. `csv`: one row per record
- * with the typed columns, quoted as RFC 4180 says.
+ * with the typed columns, quoted as RFC 4180 says. PostgreSQL writes each entry (entries.ts);
+ * here they are counted and put in order.
  */
 import type { ExportRow } from './changes.js';
-import { isSendableField } from './vufind-schema.js';
 
 export const EXPORT_FORMATS = ['solr', 'jsonl', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** What one page of records became: the entries to write, and what they count as. */
+/** What one page of records became: the entries to write (UTF-8), and what they count as. */
 export interface EncodedPage {
-  entries: string[];
+  entries: Buffer[];
   records: number;
   deletes: number;
 }
@@ -20,49 +20,16 @@ export interface EncodedPage {
 export function encodePage(format: ExportFormat, rows: readonly ExportRow[]): EncodedPage {
   const page: EncodedPage = { entries: [], records: 0, deletes: 0 };
   for (const row of rows) {
-    if (format === 'solr') {
-      for (const id of row.old_ids ?? []) {
-        page.entries.push(solrDelete(id));
-        page.deletes += 1;
-      }
-      if (row.status === 'deleted') {
-        page.entries.push(solrDelete(row.catalogue_id));
-        page.deletes += 1;
-      } else {
-        page.entries.push(`"add":{"doc":${solrDocument(row)}}`);
-        page.records += 1;
-      }
-    } else if (format === 'jsonl') {
-      // A tombstone's stored record is its last content: as a line it would read as a live record.
-      if (row.status === 'deleted') {
-        page.deletes += 1;
-      } else {
-        page.entries.push(row.record!);
-        page.records += 1;
-      }
-    } else {
-      page.entries.push(csvRow(row));
-      if (row.status === 'deleted') page.deletes += 1;
-      else page.records += 1;
+    if (row.oldDeletes !== undefined) {
+      page.entries.push(row.oldDeletes.entries);
+      page.deletes += row.oldDeletes.count;
     }
+    // A jsonl tombstone has no entry: as a line its last content would read as a live record.
+    if (row.entry !== null) page.entries.push(row.entry);
+    if (row.deleted) page.deletes += 1;
+    else page.records += 1;
   }
   return page;
-}
-
-function solrDelete(id: string): string {
-  return `"delete":{"id":${JSON.stringify(id)}}`;
-}
-
-/**
- * The record and its derived fields (container, ISSN, MeSH and genre facets) as PostgreSQL wrote
- * them, copyField targets already left out. A field the core does not declare (none that the
- * transform writes today) is left out here, at the cost of reading the document.
- */
-function solrDocument(row: ExportRow): string {
-  if (row.declared === true) return row.document!;
-  const document = JSON.parse(row.document!) as Record<string, unknown>;
-  for (const field of Object.keys(document)) if (!isSendableField(field)) delete document[field];
-  return JSON.stringify(document);
 }
 
 /** How the solr entries of a whole export are framed: one JSON object, one command a line. */
@@ -77,20 +44,14 @@ export const CSV_COLUMNS = [
 
 export const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
 
-function csvRow(row: ExportRow): string {
-  const cells: Record<string, string | number | null | undefined> = {
-    ...row.columns,
-    pmid: row.pmid,
-    catalogue_id: row.catalogue_id,
-    status: row.status,
-    last_changed_at: row.changed_at,
-  };
-  return CSV_COLUMNS.map((column) => csvCell(cells[column])).join(',');
-}
-
-/** RFC 4180: a cell holding a comma, a quote or a line break is quoted, its quotes doubled. */
-export function csvCell(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+/** `entries` with `separator` between them, and `before` and `after` around them, as one buffer. */
+export function joinEntries(entries: readonly Buffer[], separator: string, before = '', after = ''): Buffer {
+  const between = Buffer.from(separator);
+  const parts: Buffer[] = [Buffer.from(before)];
+  entries.forEach((entry, index) => {
+    if (index > 0) parts.push(between);
+    parts.push(entry);
+  });
+  parts.push(Buffer.from(after));
+  return Buffer.concat(parts);
 }

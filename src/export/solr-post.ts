@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { PubcatError } from '../errors.js';
 import { backoffDelayMs, parseRetryAfterMs, type BackoffPolicy } from '../extract/retry.js';
-import { SOLR_CLOSE, SOLR_OPEN, SOLR_SEPARATOR, type EncodedPage } from './formats.js';
+import { joinEntries, SOLR_CLOSE, SOLR_OPEN, SOLR_SEPARATOR, type EncodedPage } from './formats.js';
 import type { ExportSink } from './stream-sink.js';
 
 /** Solr could not be reached, or refused a batch, after every retry. */
@@ -56,7 +56,7 @@ export class SolrPostSink implements ExportSink {
 
   async write(page: EncodedPage): Promise<void> {
     if (page.entries.length === 0) return;
-    const body = `${SOLR_OPEN}${page.entries.join(SOLR_SEPARATOR)}${SOLR_CLOSE}`;
+    const body = joinEntries(page.entries, SOLR_SEPARATOR, SOLR_OPEN, SOLR_CLOSE);
     for (let attempt = 1; ; attempt += 1) {
       const outcome = await this.attempt(body);
       if (outcome.ok) return;
@@ -78,7 +78,7 @@ export class SolrPostSink implements ExportSink {
     return this.pool.destroy();
   }
 
-  private async attempt(body: string): Promise<{ ok: true } | { ok: false; retryable: boolean; reason: string; waitMs?: number }> {
+  private async attempt(body: Buffer): Promise<{ ok: true } | { ok: false; retryable: boolean; reason: string; waitMs?: number }> {
     let response;
     try {
       response = await this.pool.request({ method: 'POST', path: this.path, body, headers: { 'content-type': 'application/json' } });

@@ -41,11 +41,3 @@ export const COPY_FIELD_TARGETS = [
 const copyTargets = new Set(COPY_FIELD_TARGETS);
 /** The declared fields a document may carry. */
 export const SENDABLE_FIELDS = DECLARED_FIELDS.filter((field) => !copyTargets.has(field));
-const sendable = new Set(SENDABLE_FIELDS);
-
-/** Whether a document for the core may carry `field`: declared, and not filled by Solr itself. */
-export function isSendableField(field: string): boolean {
-  if (sendable.has(field)) return true;
-  if (copyTargets.has(field)) return false;
-  return DYNAMIC_SUFFIXES.some((suffix) => field.length > suffix.length && field.endsWith(suffix));
-}

@@ -14,6 +14,7 @@ import { DatabaseError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { describeDataDirFailure, refuseUnwritableDataDir } from './data-dir-access.js';
 import { describeHolder, lockDataDir, type StaleLock } from './data-dir-lock.js';
+import { pgliteCopyOut, postgresCopyOut, type CopyOut } from './copy-out.js';
 import { createTimedPool, withoutClientStatementLimit } from './postgres-pool.js';
 import type { Database } from './schema.js';
 
@@ -33,6 +34,8 @@ export interface CatalogueDatabase extends DatabaseTarget {
   location: string;
   /** Runs a script of several SQL statements (a migration file) on the given connection. */
   runScript(executor: Kysely<Database> | Transaction<Database>, script: string): Promise<void>;
+  /** Runs `COPY (query) TO … (FORMAT binary)` and returns its bytes (copy-out.ts). */
+  copyOut: CopyOut;
   /** The embedded database itself, for `pubcat sql` to serve over a socket; absent on PostgreSQL. */
   pglite?: PGlite;
   close(): Promise<void>;
@@ -75,6 +78,7 @@ async function openPostgres(databaseUrl: string, poolSize: number, timeouts: Dat
     db,
     backend: 'postgres',
     location: redactUrl(databaseUrl),
+    copyOut: postgresCopyOut(pool),
     // With no parameters pg uses the simple query protocol, which accepts several statements.
     runScript: async (executor, script) => {
       await sql.raw(script).execute(executor);
@@ -110,6 +114,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<CatalogueData
     db,
     backend: 'pglite',
     location: dataDir,
+    copyOut: pgliteCopyOut(pglite),
     pglite,
     // PGlite is one session, so exec() runs inside whatever transaction that session has open.
     runScript: async (_executor, script) => {

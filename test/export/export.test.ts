@@ -44,7 +44,7 @@ describe.each(backends)('pubcat export on $name', (backend) => {
 
   const exportText = async (request: ExportRequest, pageSize = 7): Promise<string> => {
     const path = join(directory, `export-${(files += 1)}`);
-    await runExport(database.db, { ...request, pageSize }, await StreamSink.file(path, request.format));
+    await runExport(database, { ...request, pageSize }, await StreamSink.file(path, request.format));
     return readFile(path, 'utf8');
   };
   const activeCount = async () =>
