@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE_NAME, lockDataDir, type LockHolder, type StaleLock } from '../../src/load/data-dir-lock.js';
 import { startReplica, waitFor, type Replica } from '../jobs/replicas.js';
 import { runCli } from '../support/cli.js';
+import { migratedDataDir } from '../support/databases.js';
 
 /** Opening an on-disk PGlite takes a few seconds, and several times that on a loaded machine. */
 const PGLITE_CHILD_TIMEOUT_MS = 120_000;
@@ -28,7 +29,7 @@ describe('one process at a time on the embedded database', () => {
   let dataDir: string;
   let scheduler: Replica | undefined;
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'pubcat-lock-'));
+    dataDir = await migratedDataDir('pubcat-lock-');
   });
   afterEach(async () => {
     scheduler?.kill('SIGKILL');

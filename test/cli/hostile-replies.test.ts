@@ -11,14 +11,11 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/load/db.js';
-import { migrate } from '../../src/load/migrate.js';
 import { transformPubmedRecord } from '../../src/transform/index.js';
-import { backends, type TestBackend, type TestDatabase } from '../support/databases.js';
+import { backends, migratedDataDir, type TestBackend, type TestDatabase } from '../support/databases.js';
 import { CLI_PATH, childEnvironment, type CliResult, runCli } from '../support/cli.js';
 import { type FakeEutils, type HostilePlan, type RecordedRequest, startFakeEutils } from '../support/fake-eutils.js';
 import { longDoi, longValue } from '../support/fake-eutils-hostile.js';
@@ -64,37 +61,17 @@ interface Scene {
   close(): Promise<void>;
 }
 
-/** Makes scenes on `backend`; an embedded catalogue is a copy of one migrated up front. */
-function sceneMaker(backend: TestBackend): {
-  open(plan: HostilePlan, env?: Record<string, string>): Promise<Scene>;
-  setUp(): Promise<void>;
-  tearDown(): Promise<void>;
-} {
-  /** A migrated embedded data directory that nothing holds open. */
-  let template: string | undefined;
+/** Makes scenes on `backend`; an embedded catalogue is a copy of the migrated template. */
+function sceneMaker(backend: TestBackend): { open(plan: HostilePlan, env?: Record<string, string>): Promise<Scene> } {
   return {
-    async setUp() {
-      if (backend.name !== 'pglite') return;
-      template = await mkdtemp(join(tmpdir(), 'pubcat-hostile-template-'));
-      const migrated = await openDatabase({ databaseUrl: undefined, dataDir: template });
-      try {
-        await migrate(migrated);
-      } finally {
-        await migrated.close();
-      }
-    },
-    async tearDown() {
-      if (template !== undefined) await rm(template, { recursive: true, force: true });
-    },
     async open(plan, extraEnv = {}) {
       const server = await startFakeEutils({ latency: { fixedMs: 2 }, hostile: plan });
       stockServer(server);
-      const workDir = await mkdtemp(join(tmpdir(), 'pubcat-hostile-'));
-      const database: TestDatabase | undefined = template === undefined ? await backend.open() : undefined;
-      const dataDir = join(workDir, 'data');
-      if (template !== undefined) await cp(template, dataDir, { recursive: true });
+      // An embedded catalogue is only a directory here: the children open it, this process reads it after them.
+      const dataDir = backend.name === 'pglite' ? await migratedDataDir('pubcat-hostile-') : undefined;
+      const database: TestDatabase | undefined = dataDir === undefined ? await backend.open() : undefined;
       const env = {
-        ...(database?.env ?? { PUBCAT_DATA_DIR: dataDir }),
+        ...(database?.env ?? { PUBCAT_DATA_DIR: dataDir! }),
         ...LIMITS,
         EUTILS_BASE_URL: server.url,
         NCBI_EMAIL: 'pubcat-tests@example.org',
@@ -105,7 +82,7 @@ function sceneMaker(backend: TestBackend): {
         server,
         run: (args) => runWatched(args, env),
         records: async () => {
-          const catalogue = database ?? (await openDatabase({ databaseUrl: undefined, dataDir }));
+          const catalogue = database ?? (await openDatabase({ databaseUrl: undefined, dataDir: dataDir! }));
           try {
             return await readRecords(catalogue);
           } finally {
@@ -115,7 +92,7 @@ function sceneMaker(backend: TestBackend): {
         close: async () => {
           await server.close();
           await database?.close();
-          await rm(workDir, { recursive: true, force: true });
+          if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
         },
       };
     },
@@ -208,7 +185,6 @@ let slow: Watched;
 
 // Every scene at once: the slow ones mostly wait, and a child's start-up is mostly CPU.
 beforeAll(async () => {
-  await Promise.all([...makers.values()].map((maker) => maker.setUp()));
   const open = async (backend: TestBackend, plan: HostilePlan, env?: Record<string, string>): Promise<Scene> => {
     const scene = await makers.get(backend.name)!.open(plan, env);
     scenes.push(scene);
@@ -233,7 +209,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   for (const scene of scenes) await scene.close();
-  for (const maker of makers.values()) await maker.tearDown();
 });
 
 describe.each(backends)('pubcat backfill against hostile record content on $name', (backend) => {

@@ -1,20 +1,20 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE_NAME } from '../../src/load/data-dir-lock.js';
 import { childEnvironment, CLI_PATH, runCli } from '../support/cli.js';
+import { migratedDataDir } from '../support/databases.js';
 
-/** Creating and migrating an on-disk PGlite takes seconds, and several times that on a loaded machine. */
+/** Opening an on-disk PGlite takes seconds, and several times that on a loaded machine. */
 const PGLITE_CHILD_TIMEOUT_MS = 120_000;
 
 describe('pubcat sql', () => {
   let dataDir: string;
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'pubcat-sql-'));
+    dataDir = await migratedDataDir('pubcat-sql-');
   });
   afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });
