@@ -122,7 +122,7 @@ class Reader {
 
   /** The decoded text of an element (of a stop element, flattened). */
   text(node: XmlElement | undefined): string | undefined {
-    return node === undefined ? undefined : flattenMixed(rawText(this.xml, node));
+    return node === undefined ? undefined : flattenMixed(rawText(this.xml, node, SHAPE));
   }
 
   childText(node: XmlElement | undefined, name: string): string | undefined {
@@ -291,7 +291,7 @@ class Reader {
 
   private meshDescriptors(list: XmlElement | undefined): string[] {
     if (list === undefined) return [];
-    const raw = rawText(this.xml, list);
+    const raw = rawText(this.xml, list, SHAPE);
     const names: string[] = [];
     for (const match of raw.matchAll(DESCRIPTOR_NAME)) {
       const name = normalizeSpace(flattenMixed(match[1] ?? ''));

@@ -10,10 +10,12 @@
  * - the text of any other element is its direct text runs, each trimmed, joined (comments join
  *   runs, processing instructions part them, CDATA is kept as is), CR LF read as LF;
  * - attribute values are trimmed; character references stay for xml-text.ts to decode.
+ * One difference, by design: cutElements() cut by text, so it also removed a cut element's tags
+ * written inside an attribute value or a comment; here those are the characters they are.
  */
 import { XmlParseError } from '../../errors.js';
 import { describePosition } from './xml-check.js';
-import { elementEnd } from './xml-document.js';
+import { cutElements, elementEnd } from './xml-document.js';
 
 export interface XmlElement {
   readonly name: string;
@@ -29,6 +31,8 @@ export interface XmlElement {
   /** True when the content holds anything but text (children, comments, CDATA, cut elements). */
   markup: boolean;
   readonly stop: boolean;
+  /** A stop element with a cut element inside: its raw XML is read without it. */
+  cutInside: boolean;
 }
 
 export interface XmlTreeShape {
@@ -89,6 +93,7 @@ export function parseTree(xml: string, shape: XmlTreeShape, source: string): Xml
   let root: XmlElement | undefined;
   /** Depth of the open stop element (0: none), below which no element is built. */
   let stopDepth = 0;
+  let stopElement: XmlElement | undefined;
   let pos = 0;
   for (;;) {
     const lt = xml.indexOf('<', pos);
@@ -136,18 +141,22 @@ export function parseTree(xml: string, shape: XmlTreeShape, source: string): Xml
         node.end = lt;
         node.after = pos;
       }
-      if (open.length < stopDepth) stopDepth = 0;
+      if (open.length < stopDepth) {
+        stopDepth = 0;
+        stopElement = undefined;
+      }
       continue;
     }
     const end = nameEnd(xml, lt + 1);
     const name = xml.slice(lt + 1, end);
     if (name === '') fail(source, xml, lt, 'a "<" that starts no tag');
-    if (open.length === 0 && root !== undefined) fail(source, xml, lt, `second root element <${name}>`);
     if (shape.cut.has(name)) {
       pos = elementEnd(xml, lt, name, source);
       if (parent !== undefined) parent.markup = true;
+      if (stopElement !== undefined) stopElement.cutInside = true;
       continue;
     }
+    if (open.length === 0 && root !== undefined) fail(source, xml, lt, `second root element <${name}>`);
     const gt = startTagEnd(xml, end, source);
     const empty = xml.charCodeAt(gt - 1) === 47;
     pos = gt + 1;
@@ -164,6 +173,7 @@ export function parseTree(xml: string, shape: XmlTreeShape, source: string): Xml
         children: undefined,
         markup: false,
         stop,
+        cutInside: false,
       };
       if (parent === undefined) root = node;
       else {
@@ -173,7 +183,10 @@ export function parseTree(xml: string, shape: XmlTreeShape, source: string): Xml
       if (!empty) {
         open.push(name);
         nodes.push(node);
-        if (stop) stopDepth = open.length;
+        if (stop) {
+          stopDepth = open.length;
+          stopElement = node;
+        }
       }
     } else if (!empty) {
       open.push(name);
@@ -195,8 +208,11 @@ function lineFeeds(text: string): string {
  * The element's raw text as fast-xml-parser gives it (character references not decoded): the
  * inner XML of a stop element; else the direct text runs, each trimmed, joined.
  */
-export function rawText(xml: string, element: XmlElement): string {
-  if (element.stop) return lineFeeds(xml.slice(element.start, element.end));
+export function rawText(xml: string, element: XmlElement, shape: XmlTreeShape): string {
+  if (element.stop) {
+    const inner = xml.slice(element.start, element.end);
+    return lineFeeds(element.cutInside ? cutElements(inner, [...shape.cut], 'document') : inner);
+  }
   if (!element.markup) return lineFeeds(xml.slice(element.start, element.end)).trim();
   let text = '';
   let run = '';

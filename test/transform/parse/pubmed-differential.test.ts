@@ -64,6 +64,30 @@ describe('the PubMed parser reads what the fast-xml-parser reading read', () => 
     sameRecord(xml, name);
   });
 
+  it('reads what the reference reads from records with markup, references, spaces and stray characters put anywhere', () => {
+    const pieces = ['<i>x</i>', '<sup>2</sup>', ' ', '\t', '\r\n', '&amp;', '&#x3b1;', '&#0;', '<!-- c -->', '<![CDATA[a<b]]>', '<?pi x?>', '<b/>', '\u00a0', '&lt;', '<mml:math><mml:mi>x</mml:mi> <mml:mo>+</mml:mo></mml:math>', '"', "'", '>', '<', '\u2009'];
+    // A cut element only where an element can stand: inside an attribute value or a comment the
+    // reference cut it out as text, where the XML holds it as characters (see xml-tree.ts).
+    const cutElement = '<AffiliationInfo><Affiliation>x</Affiliation></AffiliationInfo>';
+    const chunks = documents.flatMap((document) => recordChunks(document.xml)).filter((chunk) => chunk.kind !== 'citation');
+    let state = 42;
+    const random = (n: number): number => {
+      state = (state * 1_103_515_245 + 12_345) & 0x7fffffff;
+      return state % n;
+    };
+    for (let round = 0; round < 3_000; round += 1) {
+      let xml = chunks[random(chunks.length)]!.xml;
+      for (let edits = 1 + random(4); edits > 0; edits -= 1) {
+        // Half the edits land in text, half anywhere (inside tags and attribute values too).
+        const inText = round % 2 === 0;
+        const at = inText ? xml.indexOf('>', random(xml.length)) + 1 : random(xml.length);
+        const piece = inText && random(8) === 0 ? cutElement : pieces[random(pieces.length)]!;
+        xml = xml.slice(0, at) + piece + xml.slice(at);
+      }
+      sameRecord(xml, `mutation ${round}`);
+    }
+  });
+
   it('refuses what the reference refuses', () => {
     const broken = [
       seed.slice(0, seed.length / 2),
