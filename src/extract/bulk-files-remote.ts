@@ -9,6 +9,7 @@
  * part to resume from, and a downloaded file not yet imported stays for the next run.
  */
 import { rm } from 'node:fs/promises';
+import { redactUrl } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { BulkFilesClient, DownloadedFile } from './bulk-files-client.js';
 import type { BulkCollection, BulkFileEntry } from './bulk-files-listing.js';
@@ -43,6 +44,8 @@ export interface RemoteImportResult {
 export async function importRemoteFiles(options: RemoteImportOptions): Promise<RemoteImportResult> {
   const { client, collection, signal, logger } = options;
   const listed = await client.listing(collection, signal);
+  // An empty directory is possible (updates just after a new baseline); a page that is no listing looks the same.
+  if (listed.length === 0) logger?.warn({ url: redactUrl(client.urlOf(collection)) }, `the ${collection} listing names no pubmedYYnNNNN.xml.gz file`);
   const unverifiable = listed.filter((entry) => !entry.md5Listed).map((entry) => entry.name);
   if (unverifiable.length > 0) logger?.warn({ files: unverifiable }, `left ${unverifiable.length} listed file(s) without their .md5 for a later run`);
   const candidates = listed.filter((entry) => entry.md5Listed);
