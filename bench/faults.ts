@@ -5,15 +5,22 @@
  * saying why, or Node's exit 13), a wrong exit code, or an exit past the scenario's time bound.
  *
  * The PostgreSQL scenario gets a scratch database (DATABASE_URL or TEST_DATABASE_URL, default
- * postgres://postgres@127.0.0.1:5432/postgres), dropped at the end. `--quick`: 5 runs each, not 20.
+ * postgres://postgres@127.0.0.1:5432/postgres), dropped at the end. `--quick`: 5 runs each, not 20;
+ * `--runs N`: N each; `--only a,b`: only the scenarios whose names contain one of these words.
  */
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { FAULT_SCENARIOS, lastStderrLine, type FaultScenario } from '../test/support/fault-scenarios.js';
 
+/** The value after `--name` on the command line, if any. */
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index < 0 ? undefined : process.argv[index + 1];
+}
 const QUICK = process.argv.includes('--quick') || process.env.PUBCAT_BENCH_QUICK === '1';
-const RUNS = QUICK ? 5 : 20;
+const RUNS = Number(option('runs') ?? (QUICK ? 5 : 20));
+const ONLY = option('only')?.split(',');
 /** Runs at once: enough to load the machine a little, as a busy host would. */
 const AT_ONCE = 2;
 
@@ -27,10 +34,12 @@ interface Tally {
   bad: number;
   maxMs: number;
   example: string;
+  /** Last lines of the runs that went wrong, each once. */
+  wrong: Set<string>;
 }
 
 async function runScenario(scenario: FaultScenario, databaseUrl: string | undefined): Promise<Tally> {
-  const tally: Tally = { runs: 0, codes: new Map(), silent: 0, wrongCode: 0, late: 0, bad: 0, maxMs: 0, example: '' };
+  const tally: Tally = { runs: 0, codes: new Map(), silent: 0, wrongCode: 0, late: 0, bad: 0, maxMs: 0, example: '', wrong: new Set() };
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < RUNS) {
@@ -47,6 +56,7 @@ async function runScenario(scenario: FaultScenario, databaseUrl: string | undefi
       tally.wrongCode += Number(wrongCode);
       tally.late += Number(late);
       tally.bad += Number(silent || wrongCode || late);
+      if (silent || wrongCode) tally.wrong.add(`exit ${code}: ${line === '' ? '(nothing on stderr)' : line}`);
       tally.maxMs = Math.max(tally.maxMs, result.ms);
       tally.example = line;
     }
@@ -67,7 +77,7 @@ export async function main(): Promise<void> {
   let bad = 0;
   try {
     console.log(`fault runs: ${RUNS} per scenario, ${AT_ONCE} at a time`);
-    for (const scenario of FAULT_SCENARIOS) {
+    for (const scenario of FAULT_SCENARIOS.filter((each) => ONLY === undefined || ONLY.some((word) => each.name.includes(word)))) {
       const tally = await runScenario(scenario, url.toString());
       total += tally.runs;
       bad += tally.bad;
@@ -77,6 +87,7 @@ export async function main(): Promise<void> {
           `late ${tally.late}  slowest ${(tally.maxMs / 1000).toFixed(1)} s (bound ${scenario.withinMs / 1000} s)`,
       );
       console.log(`  ${tally.example}`);
+      for (const line of tally.wrong) console.log(`  wrong: ${line}`);
     }
     console.log(`${total} fault runs: ${bad === 0 ? 'every one' : `${total - bad}`} ended with its exit code and its line, in time (target: 0 silent exits)`);
   } finally {
