@@ -3,16 +3,19 @@ import { sql, type Kysely } from 'kysely';
 import { InputError } from '../errors.js';
 import type { Database } from '../load/schema.js';
 import type { ChangePosition } from './changes.js';
+import { ISO_MICROSECONDS } from './entries.js';
 import type { ExportFormat } from './formats.js';
 
 export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** The position after the last record delivered under `name`, or undefined on its first export. */
 export async function readTarget(db: Kysely<Database>, name: string, format: ExportFormat): Promise<ChangePosition | undefined> {
-  const { rows } = await sql<{ format: ExportFormat; changed_until: string; changed_pmid: number | string }>`
-    SELECT format, to_char(changed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS changed_until, changed_pmid
-    FROM export_target WHERE name = ${name}`.execute(db);
-  const row = rows[0];
+  const row = await db
+    .selectFrom('export_target')
+    // With microseconds, finer than a JS Date: the position must not fall before the last record sent.
+    .select(['format', 'changed_pmid', sql<string>`to_char(changed_until AT TIME ZONE 'UTC', ${ISO_MICROSECONDS})`.as('changed_until')])
+    .where('name', '=', name)
+    .executeTakeFirst();
   if (row === undefined) return undefined;
   // The position says what the index downstream already holds; a file in another format does not hold it.
   if (row.format !== format) {
@@ -24,9 +27,17 @@ export async function readTarget(db: Kysely<Database>, name: string, format: Exp
 }
 
 export async function saveTarget(db: Kysely<Database>, name: string, format: ExportFormat, position: ChangePosition, records: number): Promise<void> {
-  await sql`
-    INSERT INTO export_target (name, format, changed_until, changed_pmid, records)
-    VALUES (${name}, ${format}, ${position.changedAt}::timestamptz, ${position.pmid}::bigint, ${records})
-    ON CONFLICT (name) DO UPDATE SET format = excluded.format, changed_until = excluded.changed_until,
-      changed_pmid = excluded.changed_pmid, exported_at = now(), records = export_target.records + excluded.records`.execute(db);
+  await db
+    .insertInto('export_target')
+    .values({ name, format, changed_until: position.changedAt, changed_pmid: position.pmid, records })
+    .onConflict((conflict) =>
+      conflict.column('name').doUpdateSet((update) => ({
+        format: update.ref('excluded.format'),
+        changed_until: update.ref('excluded.changed_until'),
+        changed_pmid: update.ref('excluded.changed_pmid'),
+        exported_at: sql<Date>`now()`,
+        records: sql<number>`export_target.records + excluded.records`,
+      })),
+    )
+    .execute();
 }

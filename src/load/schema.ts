@@ -2,8 +2,9 @@
  * The tables as kysely sees them: the types carry the schema of sql/*.sql so that a query that
  * names a wrong column does not compile. Keep in step with the migrations.
  */
-import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, JSONColumnType } from 'kysely';
 import type { CatalogueRecord, DerivedFields } from '../transform/types.js';
+import type { FacetCountsView, RecordChangesView, RecordHistoryView, RecordView, RunsView } from './view-schema.js';
 
 /** timestamptz: read as Date, written as Date or an SQL expression. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -12,6 +13,8 @@ type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
  * far beyond any PMID or run count.
  */
 type BigIntColumn = number;
+
+export type { FacetCountsView, RecordChangesView, RecordHistoryView, RecordView, RunsView } from './view-schema.js';
 
 export type RunJob = 'backfill' | 'refresh' | 'sync' | 'import' | 'retransform' | 'enrich';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
@@ -68,6 +71,13 @@ export interface CatalogueRecordTable {
   pubmed_revised: ColumnType<Date | string | null, string | null | undefined, string | null>;
   /** sql/026: import_file.import_order of the bulk file the record came from; null for E-utilities. */
   import_order: ColumnType<number | null, number | null | undefined, number | null>;
+  /** sql/015: typed columns PostgreSQL generates from `derived`. */
+  issn: GeneratedAlways<string[] | null>;
+  volume: GeneratedAlways<string | null>;
+  issue: GeneratedAlways<string | null>;
+  start_page: GeneratedAlways<string | null>;
+  publish_date: GeneratedAlways<Date | string | null>;
+  publication_types: GeneratedAlways<string[] | null>;
 }
 
 export interface CatalogueRecordVersionTable {
@@ -150,6 +160,62 @@ export interface ImportDeletionTable {
   deleted_at: Timestamp;
 }
 
+/** sql/015: one row per MeSH heading and qualifier of a record (the heading alone has no qualifier). */
+export interface RecordMeshTable {
+  pmid: BigIntColumn;
+  /** The heading's place in the record, from 1. */
+  heading: number;
+  descriptor: string;
+  descriptor_ui: string;
+  qualifier: string | null;
+  qualifier_ui: string | null;
+  major_topic: boolean;
+}
+
+/** sql/015: what a record's citation has beyond `derived`. */
+export interface RecordCitationTable {
+  pmid: BigIntColumn;
+  journal_abbreviation: string | null;
+  pages: string | null;
+}
+
+/** sql/017: where each named export (pubcat export --target) left off. */
+export interface ExportTargetTable {
+  name: string;
+  format: 'solr' | 'jsonl' | 'csv';
+  changed_until: ColumnType<Date, Date | string, Date | string>;
+  changed_pmid: BigIntColumn;
+  exported_at: Timestamp;
+  records: ColumnType<number, number | undefined, number>;
+}
+
+/** sql/020: active records per facet value, kept as loads change them; v_facet_counts adds facet_count_change. */
+export interface FacetCountTable {
+  facet: string;
+  value: string;
+  records: number;
+}
+
+/** sql/020: changes to facet_count not folded into it yet. */
+export interface FacetCountChangeTable {
+  facet: string;
+  value: string;
+  records: number;
+}
+
+/** sql/024: one row per changed field of each version, with the old and the new value. */
+export interface RecordChangeTable {
+  pmid: BigIntColumn;
+  version: number;
+  op: VersionOp;
+  changed_at: Timestamp;
+  run_id: BigIntColumn | null;
+  field: string;
+  /** Any JSON value (a field's value), or null where the field was absent. */
+  old_value: ColumnType<unknown, string | null, string | null>;
+  new_value: ColumnType<unknown, string | null, string | null>;
+}
+
 export interface SchemaMigrationTable {
   version: number;
   name: string;
@@ -168,4 +234,15 @@ export interface Database {
   schema_migrations: SchemaMigrationTable;
   import_file: ImportFileTable;
   import_deletion: ImportDeletionTable;
+  record_mesh: RecordMeshTable;
+  record_citation: RecordCitationTable;
+  export_target: ExportTargetTable;
+  facet_count: FacetCountTable;
+  facet_count_change: FacetCountChangeTable;
+  record_change: RecordChangeTable;
+  v_record: RecordView;
+  v_facet_counts: FacetCountsView;
+  v_record_history: RecordHistoryView;
+  v_record_changes: RecordChangesView;
+  v_runs: RunsView;
 }
