@@ -35,12 +35,22 @@ export function pubmedTitle(record: PubmedRecord): string {
   return stripTrailingPeriod(removeOuterBrackets(title));
 }
 
+/** PHP's `trim`: space, tab, LF, CR, NUL and vertical tab off both ends. */
+function phpTrim(text: string): string {
+  const isTrimmed = (code: number): boolean => code === 32 || code === 9 || code === 10 || code === 13 || code === 0 || code === 11;
+  let start = 0;
+  let end = text.length;
+  while (start < end && isTrimmed(text.charCodeAt(start))) start += 1;
+  while (end > start && isTrimmed(text.charCodeAt(end - 1))) end -= 1;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
+
 /**
  * VuFind's `stripArticles`: PHP `trim`, lower-case, then drop one leading English article.
  * No punctuation or accent stripping: the seed's "sclerosis—a phase" keeps its dash.
  */
 export function sortableTitle(title: string): string {
-  const lower = title.replace(/^[ \t\n\r\0\x0B]+|[ \t\n\r\0\x0B]+$/g, '').toLowerCase();
+  const lower = phpTrim(title).toLowerCase();
   for (const article of ['a ', 'an ', 'the ']) {
     if (lower.startsWith(article)) return lower.slice(article.length);
   }

@@ -1,6 +1,8 @@
+/** The transform's fast paths write what the general code they stand in for wrote. */
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/transform/hash.js';
 import { transformPubmedRecord } from '../../src/transform/index.js';
+import { sortableTitle } from '../../src/transform/text.js';
 import { normalizeWorkKey } from '../../src/transform/work-keys.js';
 import { pubmedDocuments, recordChunks } from './pubmed-fixtures.js';
 
@@ -37,5 +39,14 @@ describe('normalizeWorkKey', () => {
     expect(normalizeWorkKey(ascii)).toBe('0123456789abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz');
     expect(normalizeWorkKey(`${ascii}é`)).toBe('0123456789abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyze');
     expect(normalizeWorkKey('x'.repeat(300))).toHaveLength(255);
+  });
+});
+
+describe('sortableTitle', () => {
+  it("trims as PHP's trim does (space, tab, LF, CR, NUL, VT) and keeps other spaces", () => {
+    expect(sortableTitle(' \t\0\u000bThe Title \n')).toBe('title');
+    expect(sortableTitle('\r\nAn apple\r\n')).toBe('apple');
+    expect(sortableTitle('\u00a0A b\u00a0')).toBe('\u00a0a b\u00a0');
+    expect(sortableTitle('  ')).toBe('');
   });
 });
