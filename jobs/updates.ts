@@ -5,6 +5,7 @@
  * it ends `partial`. A run released at shutdown needs no checkpoint: each file resumes from its
  * own (import_file), and the files done are not downloaded again.
  */
+import { sql } from 'kysely';
 import { importRemote, type FilesConfig } from '../src/commands/import-remote.js';
 import { pickCounters, type RunCounters, type RunHandle } from '../src/load/runs.js';
 import { ImportRun } from '../src/pipeline/file-import.js';
@@ -21,7 +22,7 @@ export async function importUpdates(run: RunHandle, context: JobContext, config:
   if (refusals.length > 0) {
     await db
       .updateTable('etl_run')
-      .set({ error: `${refusals.length} file${refusals.length === 1 ? '' : 's'} refused: ${refusals.join('; ')}` })
+      .set({ error: sql<string>`concat_ws('; ', error, ${`${refusals.length} file${refusals.length === 1 ? '' : 's'} refused: ${refusals.join('; ')}`}::text)` })
       .where('id', '=', run.id)
       .where('replica', '=', run.replica)
       .execute();

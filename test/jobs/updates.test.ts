@@ -9,8 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claimRun, takeOverStaleRun } from '../../jobs/claims.js';
 import { scheduledJobs } from '../../jobs/definitions.js';
 import { startScheduler } from '../../jobs/scheduler.js';
-import { UPDATES_INPUT_KEY } from '../../jobs/updates.js';
-import { startOrResumeRun } from '../../src/load/runs.js';
+import { importUpdates, UPDATES_INPUT_KEY } from '../../jobs/updates.js';
+import { finishRun, startOrResumeRun } from '../../src/load/runs.js';
 import { articles, bulkXml, importContext } from '../support/bulk-files.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { startFakeNcbiFiles, type FakeNcbiFiles } from '../support/fake-ncbi-files.js';
@@ -86,5 +86,15 @@ describe.each(backends)('the scheduled update import on $name', (backend) => {
     const done = await database.db.selectFrom('import_file').select(['name', 'status']).orderBy('name').execute();
     expect(done).toEqual(FILES.map((name) => ({ name, status: 'done' })));
     for (const name of FILES) expect(files.requests.filter((request) => request.path.endsWith(`/${name}`))).toHaveLength(1);
+  });
+
+  it('notes a refused file on the run, so that the scheduler ends it partial, and keeps the file', async () => {
+    files.put('updates', FILES[0]!, gzipSync('<PubmedArticleSet><PubmedArticle><MedlineCitation>'));
+    const claimed = await claim('a:1', TICK);
+    const config = { filesBaseUrl: files.url, dataDir, ncbiAttempts: 2, ncbiTimeoutSeconds: 5, ncbiTool: 'pubcat-test' };
+    await importUpdates(claimed!.run, importContext(database), config);
+    const finished = await finishRun(database.db, claimed!.run, 'finished');
+    expect(finished).toMatchObject({ status: 'partial', error: expect.stringMatching(new RegExp(`^1 file refused: ${FILES[0]}`)) });
+    expect(readFileSync(join(dataDir, 'downloads', FILES[0]!)).length).toBeGreaterThan(0);
   });
 });
