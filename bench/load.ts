@@ -6,12 +6,18 @@
  * - first load (all new): target ≥ 0.3× the COPY rate;
  * - unchanged re-load: target ≥ 5× the first-load rate, and no table or index grows;
  * - re-load with 10 % changed.
+ * Then the CPU PostgreSQL spends per record (its client backends' user + system time, read from
+ * /proc as bench/e2e reads it) on bench/e2e's mix, copies of the fixture records under new PMIDs:
+ * - first load: target ≤ 0.3 ms per record;
+ * - unchanged re-load: target ≤ 0.1 ms per record.
  * It creates a scratch database and drops it at the end.
  *
  * Run: npx tsc -p tsconfig.json && node dist/bench/load.js
  * (DATABASE_URL or TEST_DATABASE_URL; default postgres://postgres@127.0.0.1:5432/test)
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
@@ -19,14 +25,19 @@ import { openDatabase, type DatabaseTarget } from '../src/load/db.js';
 import { migrate } from '../src/load/migrate.js';
 import type { Database } from '../src/load/schema.js';
 import { upsertBatch, type UpsertOutcome } from '../src/load/upsert.js';
-import { toUpsertRow } from '../src/load/upsert-row.js';
+import { toUpsertRow, type UpsertRow } from '../src/load/upsert-row.js';
+import { transformBatch } from '../src/pipeline/transform-batch.js';
 import type { TransformedRecord } from '../src/transform/types.js';
 import { makeRecord } from '../test/support/records.js';
+import { loadPubmedFixtureRecords, replicateRecords } from '../test/support/ncbi-fixtures.js';
 
 const RECORDS = 50_000;
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 500);
 const FIRST_PMID = 20_000_000;
-const TABLES = ['catalogue_record', 'catalogue_record_version', 'record_facet', 'record_source'] as const;
+const TABLES = ['catalogue_record', 'catalogue_record_version', 'record_facet', 'record_source', 'record_mesh'] as const;
+const MIX_RECORDS = Number(process.env.BENCH_MIX_RECORDS ?? 10_000);
+const MIX_BATCH_SIZE = 200;
+const MIX_FIRST_PMID = 60_000_000;
 
 /** The benchmark's records, one batch at a time (built outside the timed part). */
 function* batches(revisionOf: (index: number) => number): Generator<TransformedRecord[]> {
@@ -125,6 +136,60 @@ async function copyBound(client: pg.Client): Promise<(batch: TransformedRecord[]
   };
 }
 
+/** CPU seconds (user + system) a process has used so far; Linux counts them in USER_HZ, 100 per second. */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Follows the CPU of the database's client backends (autovacuum is not the load's) apart from
+ * `exclude`, sampling while they live as bench/e2e does: a pool may replace a connection, so each
+ * backend counts from its first sample to its last.
+ */
+function followBackends(admin: pg.Client, database: string, exclude: number): { stop(): Promise<number> } {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  let reading = Promise.resolve();
+  const sample = (): void => {
+    reading = reading.then(async () => {
+      const { rows } = await admin.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND pid <> $2", [database, exclude]);
+      for (const { pid } of rows) {
+        const seconds = processCpuSeconds(pid);
+        if (!first.has(pid)) first.set(pid, seconds);
+        last.set(pid, seconds);
+      }
+    });
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return {
+    async stop() {
+      clearInterval(timer);
+      sample();
+      await reading;
+      return [...last].reduce((sum, [pid, seconds]) => sum + seconds - (first.get(pid) ?? seconds), 0);
+    },
+  };
+}
+
+/** PostgreSQL's CPU per record for a first load and an unchanged re-load of the fixture mix, in ms. */
+async function fixtureMixCpu(target: DatabaseTarget, runId: number, follow: () => { stop(): Promise<number> }): Promise<{ first: number; unchanged: number }> {
+  const copies = replicateRecords(loadPubmedFixtureRecords(), Array.from({ length: MIX_RECORDS }, (_, index) => MIX_FIRST_PMID + index));
+  const batches: UpsertRow[][] = [];
+  for (let start = 0; start < copies.length; start += MIX_BATCH_SIZE) {
+    const records = copies.slice(start, start + MIX_BATCH_SIZE).map((copy) => ({ ...copy, kind: 'article' as const }));
+    batches.push(transformBatch({ records, pmc: [] }).rows);
+  }
+  const perRecordMs = async (): Promise<number> => {
+    const backends = follow();
+    for (const rows of batches) await upsertBatch(target, rows, runId);
+    return ((await backends.stop()) * 1000) / MIX_RECORDS;
+  };
+  return { first: await perRecordMs(), unchanged: await perRecordMs() };
+}
+
 async function relationSizes(db: Kysely<Database>): Promise<Record<string, number>> {
   const sizes: Record<string, number> = {};
   for (const table of TABLES) {
@@ -164,6 +229,9 @@ export async function main(): Promise<void> {
     const unchanged = await loadAll(database, runId, () => 0);
     const sizesAfter = await relationSizes(database.db);
     const changed = await loadAll(database, runId, (index) => (index % 10 === 0 ? 1 : 0));
+    const copyPid = (await copyClient.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const mixLoad = loadavg()[0]!;
+    const mix = await fixtureMixCpu(database, runId, () => followBackends(admin, name, copyPid));
 
     console.log(`load bench: ${RECORDS} records in batches of ${BATCH_SIZE}, PostgreSQL ${database.location}`);
     console.log(rate('COPY (bare jsonb table)', copySeconds));
@@ -174,6 +242,9 @@ export async function main(): Promise<void> {
     console.log(`outcomes: first ${JSON.stringify(first.counts)}`);
     console.log(`          unchanged ${JSON.stringify(unchanged.counts)}`);
     console.log(`          10 % changed ${JSON.stringify(changed.counts)}`);
+    const verdict = (ms: number, target: number): string => `${ms.toFixed(3)} ms (target ≤ ${target} ms: ${ms <= target ? 'met' : 'NOT met'})`;
+    console.log(`PostgreSQL CPU per record, ${MIX_RECORDS} fixture-mix records in batches of ${MIX_BATCH_SIZE} (load average ${mixLoad.toFixed(2)}):`);
+    console.log(`  first load ${verdict(mix.first, 0.3)}, unchanged re-load ${verdict(mix.unchanged, 0.1)}`);
     console.log('size (table + indexes + TOAST) before → after the unchanged re-load:');
     for (const table of TABLES) {
       const before = sizesBefore[table] ?? 0;
