@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backends, type TestDatabase } from '../support/databases.js';
+import { backends, cliBackends, type TestDatabase } from '../support/databases.js';
 import { CLI_PATH, childEnvironment, runCli } from '../support/cli.js';
 import { startFakeEutils, type FakeEutils } from '../support/fake-eutils.js';
 import { stockServer } from '../support/pipeline.js';
@@ -13,6 +13,8 @@ import { stockServer } from '../support/pipeline.js';
 const seedRecord = JSON.parse(readFileSync(new URL('../fixtures/seed-record/31810187.record.json', import.meta.url), 'utf8'));
 
 describe.each(backends)('pubcat backfill on $name', (backend) => {
+  // Reading input and arguments does not depend on the database: once is enough.
+  const onceAcrossBackends = it.runIf(backend === cliBackends[0]);
   let database: TestDatabase;
   let server: FakeEutils;
   let workDir: string;
@@ -49,7 +51,7 @@ describe.each(backends)('pubcat backfill on $name', (backend) => {
     expect(unknown.stderr).toBe('pubcat: PMID 424242 is not in the catalogue (load it with `pubcat backfill 424242`)\n');
   });
 
-  it('reports bad input lines with their line numbers, skips them and counts them', async () => {
+  onceAcrossBackends('reports bad input lines with their line numbers, skips them and counts them', async () => {
     stockServer(server);
     const file = join(workDir, 'pmids.txt');
     writeFileSync(file, '31810187\nPMID:31810187\n\nnot-a-pmid\n0\n  pmid: 31810187  \n');
@@ -63,14 +65,14 @@ describe.each(backends)('pubcat backfill on $name', (backend) => {
     ]);
   });
 
-  it('reads PMIDs from stdin with --file -', async () => {
+  onceAcrossBackends('reads PMIDs from stdin with --file -', async () => {
     stockServer(server);
     const result = await database.whileDetached(() => runCli(['backfill', '--file', '-', '--json'], env, '31810187\n31810187\n'));
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ requested: 1, inserted: 1 });
   });
 
-  it('refuses to start without any PMID source, and refuses a bad --batch-size', async () => {
+  onceAcrossBackends('refuses to start without any PMID source, and refuses a bad --batch-size', async () => {
     // Both are refused before the database is opened.
     const empty = await runCli(['backfill'], env);
     expect(empty.code).toBe(1);

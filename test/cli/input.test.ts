@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INVALID_ITEMS_LOGGED } from '../../src/pipeline/invalid-input-log.js';
-import { backends, type TestDatabase } from '../support/databases.js';
+import { cliBackends, type TestDatabase } from '../support/databases.js';
 import { runCli } from '../support/cli.js';
 import { startFakeEutils, type FakeEutils } from '../support/fake-eutils.js';
 import { loadPubmedFixtureRecords, replicateRecords } from '../support/ncbi-fixtures.js';
@@ -22,7 +22,7 @@ function skippedMessages(stderr: string): string[] {
     .filter((message) => message.startsWith('skipped '));
 }
 
-describe.each(backends)('pubcat backfill input on $name', (backend) => {
+describe.each(cliBackends)('pubcat backfill input on $name', (backend) => {
   let database: TestDatabase;
   let server: FakeEutils;
   let workDir: string;

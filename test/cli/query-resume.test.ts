@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backends, type TestDatabase } from '../support/databases.js';
+import { cliBackends, type TestDatabase } from '../support/databases.js';
 import { CLI_PATH, childEnvironment, runCli } from '../support/cli.js';
 import { startFakeEutils, type FakeEutils, type SearchHit } from '../support/fake-eutils.js';
 import { stockServer } from '../support/pipeline.js';
@@ -16,7 +16,7 @@ const BATCH = 5;
 
 const asHits = (pmids: number[]): SearchHit[] => pmids.map((pmid) => ({ pmid, edat: '2024/01/01' }));
 
-describe.each(backends)('pubcat backfill --query resumed on $name', (backend) => {
+describe.each(cliBackends)('pubcat backfill --query resumed on $name', (backend) => {
   let database: TestDatabase;
   let server: FakeEutils;
   let env: Record<string, string | undefined>;

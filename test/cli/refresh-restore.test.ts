@@ -2,12 +2,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { markDeleted } from '../../src/load/tombstones.js';
 import { runCli } from '../support/cli.js';
-import { backends, type TestDatabase } from '../support/databases.js';
+import { cliBackends, type TestDatabase } from '../support/databases.js';
 import { startFakeEutils, type FakeEutils } from '../support/fake-eutils.js';
 import { makeRecord, upsertRecords } from '../support/records.js';
 
 // Each child process opens the database anew: give a busy machine room.
-describe.each(backends)('pubcat refresh and restore on $name', { timeout: 120_000 }, (backend) => {
+describe.each(cliBackends)('pubcat refresh and restore on $name', { timeout: 120_000 }, (backend) => {
   let database: TestDatabase;
   let server: FakeEutils;
   let env: Record<string, string | undefined>;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TRANSFORM_VERSION } from '../../src/transform/index.js';
 import { CLI_PATH, childEnvironment, runCli } from '../support/cli.js';
-import { backends, type TestDatabase } from '../support/databases.js';
+import { backends, cliBackends, type TestDatabase } from '../support/databases.js';
 import { startFakeEutils, type FakeEutils } from '../support/fake-eutils.js';
 import { backfill, stockServer, testJobContext } from '../support/pipeline.js';
 import { breakStoredXml, builtByOlderRule, builtByOlderVersion, seedStoredCatalogue } from '../support/stored-catalogue.js';
@@ -14,6 +14,8 @@ const SEED_PMID = 31810187;
 const OLDER = TRANSFORM_VERSION - 1;
 
 describe.each(backends)('pubcat retransform on $name', (backend) => {
+  // What these check is the command's, not the database's: once is enough.
+  const onceAcrossBackends = it.runIf(backend === cliBackends[0]);
   let database: TestDatabase;
   let server: FakeEutils;
   let env: Record<string, string | undefined>;
@@ -67,7 +69,7 @@ describe.each(backends)('pubcat retransform on $name', (backend) => {
     expect(JSON.parse(again.stdout)).toMatchObject({ requested: 0, updated: 0, unchanged: 0 });
   });
 
-  it('counts a record whose stored XML no longer parses as failed, with its PMID and reason, and rebuilds the rest', async () => {
+  onceAcrossBackends('counts a record whose stored XML no longer parses as failed, with its PMID and reason, and rebuilds the rest', async () => {
     const copies = await seedStoredCatalogue(database, 30);
     const broken = copies[7]!;
     await breakStoredXml(database, broken);
@@ -81,7 +83,7 @@ describe.each(backends)('pubcat retransform on $name', (backend) => {
     expect(kept).toEqual({ version: 1, content_hash: `built-by-an-older-rule${broken}` });
   });
 
-  it('rebuilds given PMIDs, and fails the ones not in the catalogue naming the fix', async () => {
+  onceAcrossBackends('rebuilds given PMIDs, and fails the ones not in the catalogue naming the fix', async () => {
     const copies = await seedStoredCatalogue(database, 5);
     await builtByOlderRule(database, copies);
     const result = await database.whileDetached(() => runCli(['retransform', String(copies[1]), `${copies[3]},424242`, '--json'], env));
@@ -91,7 +93,7 @@ describe.each(backends)('pubcat retransform on $name', (backend) => {
     expect((await versionsOf(2)).map((row) => row.pmid)).toEqual([copies[1], copies[3]]);
   });
 
-  it('refuses a selection that is not exactly one of PMIDs, --all and --outdated', async () => {
+  onceAcrossBackends('refuses a selection that is not exactly one of PMIDs, --all and --outdated', async () => {
     const result = await runCli(['retransform', '123', '--all'], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('pubcat: retransform needs exactly one of: PMIDs, --all, or --outdated (records built by an older transform)\n');

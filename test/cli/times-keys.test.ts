@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSavedSearch } from '../../src/load/saved-searches.js';
 import { runCli } from '../support/cli.js';
-import { backends, type TestDatabase } from '../support/databases.js';
+import { cliBackends, type TestDatabase } from '../support/databases.js';
 import { makeRecord, upsertRecords } from '../support/records.js';
 
 /** 09:30 UTC on a summer day: 05:30 in New York, on daylight saving time (UTC-4). */
@@ -16,7 +16,7 @@ function keysOf(value: unknown): string[] {
   return Object.entries(value).flatMap(([key, entry]) => [key, ...keysOf(entry)]);
 }
 
-describe.each(backends)('times and JSON keys of pubcat on $name', (backend) => {
+describe.each(cliBackends)('times and JSON keys of pubcat on $name', (backend) => {
   let database: TestDatabase;
   let env: Record<string, string>;
   beforeAll(async () => {

@@ -102,6 +102,14 @@ function postgres(url: string): TestBackend {
 
 export const backends: TestBackend[] = serverUrl === undefined ? [pglite] : [pglite, postgres(serverUrl)];
 
+/**
+ * The one backend for a command-line test whose point does not depend on the database (input
+ * parsing, times, resumption logic): PostgreSQL when there is one, since a child process opens it
+ * in a fraction of the time an embedded database takes; the embedded database otherwise. What the
+ * embedded database does differently (locks, opening, a child killed mid-write) is tested on it.
+ */
+export const cliBackends: TestBackend[] = [backends[backends.length - 1]!];
+
 /** The PostgreSQL backend alone, for what PGlite cannot show (several processes, roles). */
 export const postgresBackend: TestBackend | undefined = serverUrl === undefined ? undefined : postgres(serverUrl);
 
