@@ -123,22 +123,22 @@ function meshRows(xml: string, list: Element | undefined): MeshRow[] {
     const descriptorUi = attribute(descriptor.startTag, 'UI');
     if (descriptorUi === null) continue;
     const descriptorMajor = attribute(descriptor.startTag, 'MajorTopicYN') === 'Y';
-    const qualifiers: MeshRow[] = [];
+    const name = stringValue(xml.slice(descriptor.inner[0], descriptor.inner[1]));
+    const own: MeshRow = { heading, descriptor: name, descriptor_ui: descriptorUi, qualifier: null, qualifier_ui: null, major_topic: descriptorMajor };
+    rows.push(own);
     for (let q = element(xml, 'QualifierName', from, to); q !== undefined; q = element(xml, 'QualifierName', q.end, to)) {
       const qualifierMajor = attribute(q.startTag, 'MajorTopicYN') === 'Y';
-      qualifiers.push({
+      // A starred qualifier makes its descriptor a major topic too.
+      own.major_topic ||= qualifierMajor;
+      rows.push({
         heading,
-        descriptor: '',
+        descriptor: name,
         descriptor_ui: descriptorUi,
         qualifier: stringValue(xml.slice(q.inner[0], q.inner[1])),
         qualifier_ui: attribute(q.startTag, 'UI'),
         major_topic: descriptorMajor || qualifierMajor,
       });
     }
-    const name = stringValue(xml.slice(descriptor.inner[0], descriptor.inner[1]));
-    const anyQualifierMajor = qualifiers.some((q) => q.major_topic && !descriptorMajor);
-    rows.push({ heading, descriptor: name, descriptor_ui: descriptorUi, qualifier: null, qualifier_ui: null, major_topic: descriptorMajor || anyQualifierMajor });
-    for (const q of qualifiers) rows.push({ ...q, descriptor: name });
   }
   return rows;
 }
