@@ -37,8 +37,8 @@ export async function claimFile(db: Kysely<Database>, file: FileFacts, holder: s
       .values({ name: file.name, series: file.series, sequence: file.sequence, import_order: file.order, size: file.size })
       .onConflict((conflict) => conflict.column('name').doNothing())
       .execute();
-    const { rows } = await sql<{ status: ImportFileStatus; claimed_by: string | null; stale: boolean; checkpoint: Partial<FileCheckpoint> | null; records: number | null; deleted: number | null }>`
-      SELECT status, claimed_by, checkpoint, records, deleted,
+    const { rows } = await sql<{ status: ImportFileStatus; claimed_by: string | null; run_id: number | null; stale: boolean; checkpoint: Partial<FileCheckpoint> | null; records: number | null; deleted: number | null }>`
+      SELECT status, claimed_by, run_id, checkpoint, records, deleted,
         coalesce(heartbeat_at < now() - make_interval(secs => ${STALE_HEARTBEAT_SECONDS}), true) AS stale
       FROM import_file WHERE name = ${file.name}
       FOR UPDATE SKIP LOCKED
@@ -48,6 +48,16 @@ export async function claimFile(db: Kysely<Database>, file: FileFacts, holder: s
     if (row.status === 'done' && !force) return { claimed: false, why: 'done', records: row.records ?? 0, deleted: row.deleted ?? 0 };
     if (row.status === 'running' && row.claimed_by !== holder && row.claimed_by !== null && !row.stale && replicaMayBeAlive(row.claimed_by)) {
       return { claimed: false, why: 'busy', holder: row.claimed_by };
+    }
+    if (row.status === 'running' && row.claimed_by !== null && row.claimed_by !== holder && row.run_id !== null) {
+      // Its importer died without a word (SIGKILL, a lost machine): its run says so, as a killed backfill's does.
+      await trx
+        .updateTable('etl_run')
+        .set({ status: 'failed', finished_at: sql`heartbeat_at`, error: `its process (${row.claimed_by}) stopped without finishing; ${file.name} was taken over from its checkpoint` })
+        .where('id', '=', row.run_id)
+        .where('replica', '=', row.claimed_by)
+        .where('status', '=', 'running')
+        .execute();
     }
     const fresh = row.status === 'done' || row.checkpoint === null;
     const checkpoint = fresh ? { ...NO_PROGRESS } : readCheckpoint(row.checkpoint ?? {});

@@ -74,5 +74,11 @@ describe.each(backends)('pubcat import on $name', (backend) => {
     expect(versions.map((row) => [row.version, Number(row.n)])).toEqual([[1, 604]]);
     const file = await database.db.selectFrom('import_file').select(['status', 'records', 'deleted']).where('name', '=', 'medline16n0902.xml.gz').executeTakeFirstOrThrow();
     expect(file).toEqual({ status: 'done', records: 604, deleted: 1 });
+    // The killed run is closed as failed, saying why; the one that finished the file succeeded.
+    const runs = await database.db.selectFrom('etl_run').select(['status', 'error']).where('job', '=', 'import').orderBy('id').execute();
+    expect(runs.slice(-2)).toEqual([
+      { status: 'failed', error: expect.stringMatching(/stopped without finishing; medline16n0902\.xml\.gz was taken over from its checkpoint$/) },
+      { status: 'succeeded', error: null },
+    ]);
   }, 180_000);
 });
