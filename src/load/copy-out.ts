@@ -31,7 +31,6 @@ export function postgresCopyOut(pool: PostgresPool): CopyOut {
       // judged worth compiling (stale statistics, say) would cost far more than it reads.
       return await new Promise<Buffer>((resolve, reject) => {
         const received = new GrowingBuffer(capacity);
-        let error: Error | undefined;
         const submittable = {
           submit: (connection: { query(text: string): void }) => connection.query(`SET jit = off; ${copyStatement(query, 'STDOUT')}; RESET jit`),
           handleCopyData: (message: { chunk: Buffer }) => received.append(message.chunk),
@@ -39,11 +38,11 @@ export function postgresCopyOut(pool: PostgresPool): CopyOut {
           handleRowDescription: () => undefined,
           handleDataRow: () => undefined,
           handleEmptyQuery: () => undefined,
-          handleError: (cause: Error) => void (error ??= cause),
+          // pg hands an error to the statement and forgets it: no ReadyForQuery follows for it.
+          handleError: (error: Error) => reject(error),
           handleReadyForQuery: () => {
             capacity = Math.max(capacity, received.length);
-            if (error === undefined) resolve(received.bytes());
-            else reject(error);
+            resolve(received.bytes());
           },
         };
         void (client.query(submittable as unknown as never) as unknown);
