@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS = ['transform', 'extract', 'load', 'e2e', 'faults', 'input', 'budget', 'export', 'analyst', 'retransform'] as const;
+const BENCHMARKS = ['transform', 'extract', 'load', 'e2e', 'faults', 'input', 'budget', 'export', 'analyst', 'retransform', 'import'] as const;
 
 const args = process.argv.slice(2);
 const picked = args.filter((arg) => !arg.startsWith('--'));
