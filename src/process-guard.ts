@@ -37,15 +37,25 @@ export function onFatal(cleanup: Cleanup): () => void {
 const CONNECTION_LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006']);
 const CONNECTION_LOST_MESSAGE = /connection terminated|terminating connection|connection (?:is )?closed|client has encountered a connection error|server closed the connection/i;
 
+/** Whether `error` is node-postgres reporting that its connection to the server went away. */
+export function isConnectionLost(error: unknown): boolean {
+  if (error instanceof PubcatError) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' && CONNECTION_LOST_CODES.has(code)) || CONNECTION_LOST_MESSAGE.test(messageOf(error));
+}
+
 /** The one line that says why a command failed, with the fix where pubcat knows it. */
 export function describeFailure(error: unknown): string {
   if (error instanceof PubcatError) return error.message;
-  const message = firstLine(error instanceof Error ? error.message : inspect(error, { breakLength: Infinity, depth: 2 }));
-  const code = (error as { code?: unknown } | null)?.code;
-  if ((typeof code === 'string' && CONNECTION_LOST_CODES.has(code)) || CONNECTION_LOST_MESSAGE.test(message)) {
+  const message = messageOf(error);
+  if (isConnectionLost(error)) {
     return `lost the connection to the database (${message}); every batch before the last checkpoint is saved: run the same command again to resume`;
   }
   return `internal error: ${message} (run again with LOG_LEVEL=debug for the stack, and report it)`;
+}
+
+function messageOf(error: unknown): string {
+  return firstLine(error instanceof Error ? error.message : inspect(error, { breakLength: Infinity, depth: 2 }));
 }
 
 function firstLine(text: string): string {

@@ -7,6 +7,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { DatabaseError } from '../errors.js';
+import { describeFailure, isConnectionLost } from '../process-guard.js';
 import { type Reservation, type ReservationRequest, type StartBudget, monotonicNow } from '../extract/start-budget.js';
 import type { Database } from './schema.js';
 
@@ -149,10 +150,16 @@ export class DatabaseStartBudget implements StartBudget {
       return await work();
     } catch (error) {
       this.row = undefined;
-      throw new DatabaseError(`cannot ${action} the shared NCBI start budget "${this.key}": ${(error as Error).message}`, {
-        input: this.key,
-        cause: error,
-      });
+      throw budgetError(action, this.key, error);
     }
   }
+}
+
+/**
+ * Why the budget could not be asked, as the line a command ends with: a connection that went away
+ * is called that, as anywhere else in a run, with what to do about it.
+ */
+export function budgetError(action: string, key: string, error: unknown): DatabaseError {
+  const reason = isConnectionLost(error) ? describeFailure(error) : (error as Error).message;
+  return new DatabaseError(`cannot ${action} the shared NCBI start budget "${key}": ${reason}`, { input: key, cause: error });
 }
