@@ -36,24 +36,25 @@ const NO_ROWS: CitationRows = { mesh: [], citation: null };
 
 export function citationRows(xml: string): CitationRows {
   if (!/^\s*<PubmedArticle[\s>]/.test(xml)) return NO_ROWS;
-  const citation = element(xml, 'MedlineCitation', 0, xml.length);
-  if (citation === undefined) return NO_ROWS;
-  const [from, to] = citation.inner;
-  const article = element(xml, 'Article', from, to);
-  const journal = article && element(xml, 'Journal', article.inner[0], article.inner[1]);
-  const pagination = article && element(xml, 'Pagination', article.inner[0], article.inner[1]);
-  const journalInfo = element(xml, 'MedlineJournalInfo', from, to);
-  const text = (parent: Element | undefined, name: string): string | null => {
-    const found = parent && element(xml, name, parent.inner[0], parent.inner[1]);
-    return found === undefined ? null : stringValue(xml.slice(found.inner[0], found.inner[1]));
+  const from = xml.indexOf('<MedlineCitation');
+  const to = xml.indexOf('</MedlineCitation>', from);
+  if (from === -1 || to === -1) return NO_ROWS;
+  // Searched alone, so that an element the record lacks is not looked for through PubmedData.
+  const citation = xml.slice(from, to);
+  // Each element read here occurs in one place only in PubMed's DTD (MedlineTA in
+  // MedlineJournalInfo, StartPage in Pagination, …): the first one in MedlineCitation is the one
+  // XPath names, and no enclosing element needs to be found first.
+  const text = (name: string): string | null => {
+    const found = element(citation, name, 0, citation.length);
+    return found === undefined ? null : stringValue(citation.slice(found.inner[0], found.inner[1]));
   };
-  const startPage = text(pagination, 'StartPage');
-  const endPage = text(pagination, 'EndPage');
+  const startPage = text('StartPage');
+  const endPage = text('EndPage');
   return {
-    mesh: meshRows(xml, element(xml, 'MeshHeadingList', from, to)),
+    mesh: meshRows(citation, element(citation, 'MeshHeadingList', 0, citation.length)),
     citation: {
-      journal_abbreviation: text(journalInfo, 'MedlineTA') ?? text(journal, 'ISOAbbreviation'),
-      pages: text(pagination, 'MedlinePgn') ?? (startPage === null ? null : startPage + (endPage === null ? '' : `-${endPage}`)),
+      journal_abbreviation: text('MedlineTA') ?? text('ISOAbbreviation'),
+      pages: text('MedlinePgn') ?? (startPage === null ? null : startPage + (endPage === null ? '' : `-${endPage}`)),
     },
   };
 }
@@ -89,8 +90,13 @@ function element(xml: string, name: string, from: number, to: number): Element |
   return undefined;
 }
 
-function attribute(startTag: string, name: string): string | null {
-  const match = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(startTag);
+const ATTRIBUTES = {
+  UI: /\sUI\s*=\s*(?:"([^"]*)"|'([^']*)')/,
+  MajorTopicYN: /\sMajorTopicYN\s*=\s*(?:"([^"]*)"|'([^']*)')/,
+};
+
+function attribute(startTag: string, name: keyof typeof ATTRIBUTES): string | null {
+  const match = ATTRIBUTES[name].exec(startTag);
   return match === null ? null : decodeEntities(match[1] ?? match[2] ?? '');
 }
 
