@@ -7,7 +7,7 @@
  * - unchanged re-load: target ≥ 5× the first-load rate, and no table or index grows;
  * - re-load with 10 % changed.
  * Then the CPU PostgreSQL spends per record (its client backends' user + system time, read from
- * /proc as bench/e2e reads it) on bench/e2e's mix, copies of the fixture records under new PMIDs:
+ * /proc before and after each load, as bench/e2e reads it) on bench/e2e's mix, copies of the fixture records under new PMIDs:
  * - first load: target ≤ 0.3 ms per record;
  * - unchanged re-load: target ≤ 0.1 ms per record.
  * It creates a scratch database and drops it at the end.
@@ -142,40 +142,20 @@ function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/**
- * Follows the CPU of the database's client backends (autovacuum is not the load's) apart from
- * `exclude`, sampling while they live as bench/e2e does: a pool may replace a connection, so each
- * backend counts from its first sample to its last.
- */
-function followBackends(admin: pg.Client, database: string, exclude: number): { stop(): Promise<number> } {
-  const first = new Map<number, number>();
-  const last = new Map<number, number>();
-  let reading = Promise.resolve();
-  const sample = (): void => {
-    reading = reading.then(async () => {
-      const { rows } = await admin.query<{ pid: number }>(
-        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND pid <> $2", [database, exclude]);
-      for (const { pid } of rows) {
-        const seconds = processCpuSeconds(pid);
-        if (!first.has(pid)) first.set(pid, seconds);
-        last.set(pid, seconds);
-      }
-    });
-  };
-  sample();
-  const timer = setInterval(sample, 100);
-  return {
-    async stop() {
-      clearInterval(timer);
-      sample();
-      await reading;
-      return [...last].reduce((sum, [pid, seconds]) => sum + seconds - (first.get(pid) ?? seconds), 0);
-    },
-  };
+/** CPU seconds used so far by each of the database's client backends but `exclude` (autovacuum is not the load's). */
+async function backendCpu(admin: pg.Client, database: string, exclude: number): Promise<Map<number, number>> {
+  const { rows } = await admin.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND pid <> $2", [database, exclude]);
+  return new Map(rows.map(({ pid }) => [pid, processCpuSeconds(pid)]));
+}
+
+/** What the backends used between two readings; a backend started in between counts whole. */
+function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  return [...after].reduce((sum, [pid, seconds]) => sum + seconds - (before.get(pid) ?? 0), 0);
 }
 
 /** PostgreSQL's CPU per record for a first load and an unchanged re-load of the fixture mix, in ms. */
-async function fixtureMixCpu(target: DatabaseTarget, runId: number, follow: () => { stop(): Promise<number> }): Promise<{ first: number; unchanged: number }> {
+async function fixtureMixCpu(target: DatabaseTarget, runId: number, read: () => Promise<Map<number, number>>): Promise<{ first: number; unchanged: number }> {
   const copies = replicateRecords(loadPubmedFixtureRecords(), Array.from({ length: MIX_RECORDS }, (_, index) => MIX_FIRST_PMID + index));
   const batches: UpsertRow[][] = [];
   for (let start = 0; start < copies.length; start += MIX_BATCH_SIZE) {
@@ -183,9 +163,9 @@ async function fixtureMixCpu(target: DatabaseTarget, runId: number, follow: () =
     batches.push(transformBatch({ records, pmc: [] }).rows);
   }
   const perRecordMs = async (): Promise<number> => {
-    const backends = follow();
+    const before = await read();
     for (const rows of batches) await upsertBatch(target, rows, runId);
-    return ((await backends.stop()) * 1000) / MIX_RECORDS;
+    return (cpuBetween(before, await read()) * 1000) / MIX_RECORDS;
   };
   return { first: await perRecordMs(), unchanged: await perRecordMs() };
 }
@@ -231,7 +211,7 @@ export async function main(): Promise<void> {
     const changed = await loadAll(database, runId, (index) => (index % 10 === 0 ? 1 : 0));
     const copyPid = (await copyClient.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const mixLoad = loadavg()[0]!;
-    const mix = await fixtureMixCpu(database, runId, () => followBackends(admin, name, copyPid));
+    const mix = await fixtureMixCpu(database, runId, () => backendCpu(admin, name, copyPid));
 
     console.log(`load bench: ${RECORDS} records in batches of ${BATCH_SIZE}, PostgreSQL ${database.location}`);
     console.log(rate('COPY (bare jsonb table)', copySeconds));
