@@ -4,7 +4,7 @@ import { canonicalJson } from '../../src/transform/hash.js';
 import { transformPubmedRecord } from '../../src/transform/index.js';
 import { sortableTitle } from '../../src/transform/text.js';
 import { normalizeWorkKey } from '../../src/transform/work-keys.js';
-import { pubmedDocuments, recordChunks } from './pubmed-fixtures.js';
+import { pubmedDocuments, recordChunks, type RecordChunk } from './pubmed-fixtures.js';
 
 /** Canonical JSON as first defined, which stored content hashes were computed over. */
 function replacerJson(value: unknown): string {
@@ -17,7 +17,7 @@ function replacerJson(value: unknown): string {
 
 describe('canonicalJson', () => {
   it('writes every fixture record and its derived fields as the sorting replacer did', () => {
-    const chunks = pubmedDocuments().flatMap((document) => recordChunks(document.xml)).filter((chunk) => chunk.kind !== 'citation');
+    const chunks = pubmedDocuments().flatMap((document) => recordChunks(document.xml)).filter((chunk): chunk is RecordChunk & { kind: 'article' | 'book' } => chunk.kind !== 'citation');
     for (const chunk of chunks) {
       const { record, derived, recordJson, derivedJson } = transformPubmedRecord({ pmid: chunk.pmid, kind: chunk.kind, xml: chunk.xml });
       expect(recordJson).toBe(replacerJson(record));
