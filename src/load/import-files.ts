@@ -25,7 +25,7 @@ export interface FileFacts extends FileOrder {
 }
 
 export type Claim =
-  | { claimed: true; checkpoint: FileCheckpoint; resumed: boolean }
+  | { claimed: true; checkpoint: FileCheckpoint; resumed: boolean; /** The md5 the file had when its checkpoint was written. */ md5: string | null }
   | { claimed: false; why: 'done'; records: number; deleted: number }
   | { claimed: false; why: 'busy'; holder: string | null };
 
@@ -37,8 +37,8 @@ export async function claimFile(db: Kysely<Database>, file: FileFacts, holder: s
       .values({ name: file.name, series: file.series, sequence: file.sequence, import_order: file.order, size: file.size })
       .onConflict((conflict) => conflict.column('name').doNothing())
       .execute();
-    const { rows } = await sql<{ status: ImportFileStatus; claimed_by: string | null; run_id: number | null; stale: boolean; checkpoint: Partial<FileCheckpoint> | null; records: number | null; deleted: number | null }>`
-      SELECT status, claimed_by, run_id, checkpoint, records, deleted,
+    const { rows } = await sql<{ status: ImportFileStatus; md5: string | null; claimed_by: string | null; run_id: number | null; stale: boolean; checkpoint: Partial<FileCheckpoint> | null; records: number | null; deleted: number | null }>`
+      SELECT status, md5, claimed_by, run_id, checkpoint, records, deleted,
         coalesce(heartbeat_at < now() - make_interval(secs => ${STALE_HEARTBEAT_SECONDS}), true) AS stale
       FROM import_file WHERE name = ${file.name}
       FOR UPDATE SKIP LOCKED
@@ -77,7 +77,7 @@ export async function claimFile(db: Kysely<Database>, file: FileFacts, holder: s
       })
       .where('name', '=', file.name)
       .execute();
-    return { claimed: true, checkpoint, resumed: !fresh && checkpoint.items > 0 };
+    return { claimed: true, checkpoint, resumed: !fresh && checkpoint.items > 0, md5: row.md5 };
   });
 }
 
@@ -132,4 +132,9 @@ export async function closeFile(
     .where('name', '=', name)
     .where('claimed_by', '=', holder)
     .execute();
+}
+
+/** Notes the md5 of the file being loaded, before its first batch: the checkpoint belongs to that file. */
+export async function noteFileMd5(db: Kysely<Database>, name: string, holder: string, md5: string): Promise<void> {
+  await db.updateTable('import_file').set({ md5 }).where('name', '=', name).where('claimed_by', '=', holder).execute();
 }

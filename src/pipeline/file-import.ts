@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import type { JobContext } from '../../jobs/context.js';
 import { ImportFileError } from '../errors.js';
 import { checkFile, fileItems, fileOrder } from '../extract/import-file.js';
-import { claimFile, closeFile, fileHeartbeat, recordFileProgress, type FileCheckpoint } from '../load/import-files.js';
+import { claimFile, closeFile, fileHeartbeat, NO_PROGRESS, noteFileMd5, recordFileProgress, type FileCheckpoint } from '../load/import-files.js';
 import { finishRun, startOrResumeRun, type FinishedRun, type RunHandle } from '../load/runs.js';
 import { loadBatches } from '../pipeline.js';
 import { importBatches } from './import-source.js';
@@ -122,15 +122,18 @@ export class ImportRun {
     let md5: string | undefined;
     try {
       md5 = (await checkFile(path)).md5;
-      if (claim.resumed) logger.info({ file: name, checkpoint: claim.checkpoint }, `${name}: resuming after its last loaded batch`);
-      const reached = await this.load(path, name, order.order, size, claim.checkpoint);
+      // A file replaced since its checkpoint was written (a fixed download) is read from its start.
+      const start = claim.resumed && claim.md5 !== null && claim.md5 !== md5 ? { ...NO_PROGRESS } : claim.checkpoint;
+      await noteFileMd5(database.db, name, run.replica, md5);
+      if (start.items > 0) logger.info({ file: name, checkpoint: start }, `${name}: resuming after its last loaded batch`);
+      const reached = await this.load(path, name, order.order, size, start);
       if (!reached.complete) {
         await closeFile(database.db, name, run.replica, { done: false, error: 'interrupted; import it again to resume', md5 });
-        return { name, status: 'interrupted', records: reached.records - claim.checkpoint.records, deleted: reached.deleted - claim.checkpoint.deleted };
+        return { name, status: 'interrupted', records: reached.records - start.records, deleted: reached.deleted - start.deleted };
       }
       await closeFile(database.db, name, run.replica, { done: true, md5, checkpoint: reached });
       logger.info({ file: name, records: reached.records, deleted: reached.deleted }, `${name} imported`);
-      return { name, status: 'imported', records: reached.records - claim.checkpoint.records, deleted: reached.deleted - claim.checkpoint.deleted };
+      return { name, status: 'imported', records: reached.records - start.records, deleted: reached.deleted - start.deleted };
     } catch (error) {
       const reason = error instanceof ImportFileError ? error.message : `${name}: ${(error as Error).message}`;
       await closeFile(database.db, name, run.replica, { done: false, error: reason, ...(md5 === undefined ? {} : { md5 }) }).catch(() => undefined);
