@@ -47,7 +47,8 @@ class CopyToFile {
   }
 
   handleCopyData(message: { chunk: Buffer }): void {
-    this.file.write(message.chunk);
+    // pg's chunk is a view of its read buffer, which the next socket read reuses: copy it before the write is queued.
+    this.file.write(Buffer.from(message.chunk));
   }
 
   handleCommandComplete(): void {}
