@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type CatalogueDatabase } from '../../src/load/db.js';
 import { migrate } from '../../src/load/migrate.js';
 import { startOrResumeRun } from '../../src/load/runs.js';
-import { postgresBackend, withDatabaseName, type TestDatabase } from '../support/databases.js';
+import { withDatabaseName } from '../support/admin-client.js';
+import { postgresBackend, type TestDatabase } from '../support/databases.js';
 
 /** The key pubcat's migrations once locked on: the reader holding it stalled every command. */
 const FORMER_MIGRATION_LOCK_KEY = 7_041_992_517;
@@ -37,10 +38,13 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
 
 describe.skipIf(postgresBackend === undefined)('pubcat_reader on PostgreSQL', () => {
   // Migrated by the test server's superuser, which also creates pubcat_reader if no test did yet.
+  // Migrated here, not copied from the migrated template: a database's own privileges (TEMPORARY)
+  // live in the server's catalogue, which CREATE DATABASE … TEMPLATE does not copy.
   let database: TestDatabase;
   let reader: pg.Client;
   beforeAll(async () => {
-    database = await postgresBackend!.open();
+    database = await postgresBackend!.open({ migrated: false });
+    await migrate(database);
     reader = await loginAs(database.env.DATABASE_URL!, 'pubcat_reader');
   });
   afterAll(async () => {

@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/load/db.js';
 import { migrate } from '../../src/load/migrate.js';
+import { withAdminClient, withDatabaseName } from './admin-client.js';
 
 export interface DatabaseTemplates {
   /** A migrated, closed PGlite data directory: copy it, never open it. */
@@ -48,31 +48,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await rm(root, { recursive: true, force: true });
     if (serverUrl !== undefined && postgresTemplate !== undefined) {
-      await withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${postgresTemplate} WITH (FORCE)`));
+      await withAdminClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${postgresTemplate} WITH (FORCE)`));
     }
   };
 }
 
 async function createPostgresTemplate(serverUrl: string): Promise<string> {
   const name = `pubcat_template_${randomBytes(6).toString('hex')}`;
-  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused' });
+  await withAdminClient(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  const database = await openDatabase({ databaseUrl: withDatabaseName(serverUrl, name), dataDir: 'unused' });
   try {
     await migrate(database);
   } finally {
     await database.close();
   }
   return name;
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

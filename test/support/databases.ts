@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { inject } from 'vitest';
+import { withAdminClient, withDatabaseName } from './admin-client.js';
 import { openDatabase, type CatalogueDatabase } from '../../src/load/db.js';
 
 export interface TestDatabase extends CatalogueDatabase {
@@ -83,6 +83,7 @@ function postgres(url: string): TestBackend {
     async open({ migrated = true } = {}) {
       const name = `pubcat_test_${randomBytes(6).toString('hex')}`;
       // The global setup migrated the template whenever this backend exists (TEST_DATABASE_URL).
+      // The copy has the template's objects and their grants, not the database's own privileges.
       const template = migrated ? ` TEMPLATE ${templates.postgresTemplate}` : '';
       await withAdminClient(url, (client) => client.query(`CREATE DATABASE ${name}${template}`));
       const databaseUrl = withDatabaseName(url, name);
@@ -112,19 +113,3 @@ export const cliBackends: TestBackend[] = [backends[backends.length - 1]!];
 
 /** The PostgreSQL backend alone, for what PGlite cannot show (several processes, roles). */
 export const postgresBackend: TestBackend | undefined = serverUrl === undefined ? undefined : postgres(serverUrl);
-
-export function withDatabaseName(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
-}
-
-async function withAdminClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
