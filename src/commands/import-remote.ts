@@ -10,16 +10,12 @@
 import { join } from 'node:path';
 import type { JobContext } from '../../jobs/context.js';
 import type { Config } from '../config.js';
-import { EXIT_PARTIAL, exitCodeForSignal, exitWith } from '../exit-codes.js';
 import { BulkFilesClient } from '../extract/bulk-files-client.js';
 import type { BulkCollection } from '../extract/bulk-files-listing.js';
 import { importRemoteFiles, type RemoteImportResult } from '../extract/bulk-files-remote.js';
-import { finishRun, RunTakenOverError } from '../load/runs.js';
 import type { Logger } from '../logger.js';
 import { ImportRun, type FileOutcome } from '../pipeline/file-import.js';
-import { describeFailure, onFatal } from '../process-guard.js';
-import { importSummary, printImportSummary } from './import.js';
-import { withRunResources } from './run-support.js';
+import { runImportAsCommand } from './import.js';
 
 export interface RemoteImportOptions {
   collection: BulkCollection;
@@ -80,38 +76,11 @@ export async function importRemote(
 }
 
 export async function runRemoteImportCommand(options: RemoteImportOptions & { json: boolean }, config: Config, logger: Logger): Promise<void> {
-  const startedAt = Date.now();
-  await withRunResources(config, logger, async ({ context, signals }) => {
-    const importRun = await ImportRun.start(context, { force: options.force });
-    const { db } = context.database;
-    const forgetFatal = onFatal((reason) => finishRun(db, importRun.run, 'failed', reason));
-    let outcomes: FileOutcome[];
-    try {
-      outcomes = (await importRemote(context, config, importRun, options)).outcomes;
-    } catch (error) {
-      await finishRun(db, importRun.run, 'failed', describeFailure(error)).catch(() => undefined);
-      throw error;
-    } finally {
-      forgetFatal();
-      context.progress?.finish();
-    }
-    const seconds = (Date.now() - startedAt) / 1000;
-    const interrupted = signals.received();
-    if (interrupted !== undefined) {
-      const stopped = await finishRun(db, importRun.run, 'failed', `interrupted by ${interrupted}; run the same command again to resume`);
-      if (stopped !== null) printImportSummary(importSummary(importRun, stopped), seconds, options.json, ' (interrupted)');
-      process.stderr.write(`pubcat: import run ${importRun.run.id} stopped by ${interrupted}; run the same command again to resume\n`);
-      exitWith(exitCodeForSignal(interrupted));
-      return;
-    }
-    const finished = await importRun.finish();
-    if (finished === null) throw new RunTakenOverError(`run ${importRun.run.id} was taken over by another process before it finished here`, { input: importRun.run.id });
-    printImportSummary(importSummary(importRun, finished), seconds, options.json, '');
-    for (const outcome of outcomes) if (outcome.status === 'refused') process.stderr.write(`pubcat: refused ${outcome.reason}\n`);
-    if (finished.status === 'partial') {
-      const kept = importRun.refusals.length === 0 ? '' : `; the refused files stay in ${downloadDirectory(config)}`;
-      process.stderr.write(`pubcat: import run ${importRun.run.id} is partial: ${finished.error}${kept}; run the same command again to retry\n`);
-      exitWith(EXIT_PARTIAL);
-    }
+  await runImportAsCommand(config, logger, {
+    json: options.json,
+    start: (context) => ImportRun.start(context, { force: options.force }),
+    importFiles: async (context, importRun) => (await importRemote(context, config, importRun, options)).outcomes,
+    afterPartial: (importRun) =>
+      `${importRun.refusals.length === 0 ? '' : `the refused files stay in ${downloadDirectory(config)}; `}run the same command again to retry`,
   });
 }

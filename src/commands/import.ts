@@ -61,23 +61,45 @@ export function importSummary(importRun: ImportRun, finished: FinishedRun): Impo
 
 /** Imports every file the paths name, in NCBI's order, in one run (see the module comment). */
 export async function importFiles(context: JobContext, paths: string[], options: ImportOptions): Promise<ImportSummary> {
-  const { importRun, outcomes } = await importAll(context, await listPaths(paths), options);
+  const { importRun } = await importAll(context, await listPaths(paths), options);
   const finished = await finishImport(context, importRun);
   return importSummary(importRun, finished);
 }
 
 export async function runImportCommand(paths: string[], options: ImportOptions, config: Config, logger: Logger): Promise<void> {
   const files = await listPaths(paths);
+  await runImportAsCommand(config, logger, {
+    json: options.json,
+    start: async (context) => ImportRun.start(context, { force: options.force, expected: { files: files.length, bytes: await totalSize(files) } }),
+    importFiles: async (context, importRun) => (await importAll(context, files, options, importRun)).outcomes,
+    afterPartial: () => 'run the same command again once the files are fixed',
+  });
+}
+
+/** What differs between an import of local files and one of downloaded files; the run around them is the same. */
+export interface ImportCommandPlan {
+  json: boolean;
+  start(context: JobContext): Promise<ImportRun>;
+  importFiles(context: JobContext, importRun: ImportRun): Promise<FileOutcome[]>;
+  /** The advice after "import run N is partial: <why>; ". */
+  afterPartial(importRun: ImportRun): string;
+}
+
+/**
+ * Runs an import as a command: the summary line (and JSON), one line per refused file, the run
+ * closed `failed` on any error or signal, and the exit code (module comment).
+ */
+export async function runImportAsCommand(config: Config, logger: Logger, plan: ImportCommandPlan): Promise<void> {
   const startedAt = Date.now();
   await withRunResources(config, logger, async ({ context, signals }) => {
-    const expected = { files: files.length, bytes: await totalSize(files) };
-    const importRun = await ImportRun.start(context, { force: options.force, expected });
-    const forgetFatal = onFatal((reason) => finishRun(context.database.db, importRun.run, 'failed', reason));
+    const { db } = context.database;
+    const importRun = await plan.start(context);
+    const forgetFatal = onFatal((reason) => finishRun(db, importRun.run, 'failed', reason));
     let outcomes: FileOutcome[];
     try {
-      outcomes = (await importAll(context, files, options, importRun)).outcomes;
+      outcomes = await plan.importFiles(context, importRun);
     } catch (error) {
-      await finishRun(context.database.db, importRun.run, 'failed', describeFailure(error)).catch(() => undefined);
+      await finishRun(db, importRun.run, 'failed', describeFailure(error)).catch(() => undefined);
       throw error;
     } finally {
       forgetFatal();
@@ -86,17 +108,17 @@ export async function runImportCommand(paths: string[], options: ImportOptions, 
     const seconds = (Date.now() - startedAt) / 1000;
     const interrupted = signals.received();
     if (interrupted !== undefined) {
-      const stopped = await finishRun(context.database.db, importRun.run, 'failed', `interrupted by ${interrupted}; run the same command again to resume`);
-      if (stopped !== null) printImportSummary(importSummary(importRun, stopped), seconds, options.json, ' (interrupted)');
-      process.stderr.write(`pubcat: import run ${importRun.run.id} stopped by ${interrupted} after its last loaded batch; run the same command again to resume\n`);
+      const stopped = await finishRun(db, importRun.run, 'failed', `interrupted by ${interrupted}; run the same command again to resume`);
+      if (stopped !== null) printImportSummary(importSummary(importRun, stopped), seconds, plan.json, ' (interrupted)');
+      process.stderr.write(`pubcat: import run ${importRun.run.id} stopped by ${interrupted}; run the same command again to resume where it stopped\n`);
       exitWith(exitCodeForSignal(interrupted));
       return;
     }
     const finished = await finishImport(context, importRun);
-    printImportSummary(importSummary(importRun, finished), seconds, options.json, '');
+    printImportSummary(importSummary(importRun, finished), seconds, plan.json, '');
     for (const outcome of outcomes) if (outcome.status === 'refused') process.stderr.write(`pubcat: refused ${outcome.reason}\n`);
     if (finished.status === 'partial') {
-      process.stderr.write(`pubcat: import run ${importRun.run.id} is partial: ${finished.error}; run the same command again once the files are fixed\n`);
+      process.stderr.write(`pubcat: import run ${importRun.run.id} is partial: ${finished.error}; ${plan.afterPartial(importRun)}\n`);
       exitWith(EXIT_PARTIAL);
     }
   });

@@ -73,7 +73,7 @@ describe.each(backends)('pubcat import --remote on $name', (backend) => {
       return [{ code, stderr }, await runCli(['import', '--remote', 'updates', '--json'], env)];
     });
     expect(stopped.code).toBe(143);
-    expect(stopped.stderr.trimEnd().split('\n').at(-1)).toBe('pubcat: import run 1 stopped by SIGTERM; run the same command again to resume');
+    expect(stopped.stderr.trimEnd().split('\n').at(-1)).toBe('pubcat: import run 1 stopped by SIGTERM; run the same command again to resume where it stopped');
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ run_id: 2, inserted: 1, files: 1 });
   });
