@@ -9,11 +9,12 @@
  *
  * Starts are reserved from a StartBudget: this process's own, or one shared through the database
  * by every process of a deployment. With callers waiting, the limiter reserves up to a second's
- * worth of starts in one go (one round trip for several starts, and the next start known before
- * it is due), lets each out within its window, and gives up one it missed (a busy event loop)
- * rather than start it late. One limiter is shared by every call of a client, retries included.
- * `coolDown(ms)` holds back every waiting and future start, here and, through the budget, in
- * every process sharing it: a 429 from NCBI pauses all callers together.
+ * worth of starts in one go (one round trip for several starts), asks for the next ones before
+ * the last of them is used (the next start known before it is due), lets each out within its
+ * window, and gives up one it missed (a busy event loop) rather than start it late. One limiter
+ * is shared by every call of a client, retries included. `coolDown(ms)` holds back every waiting
+ * and future start, here and, through the budget, in every process sharing it: a 429 from NCBI
+ * pauses all callers together.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { timerDelayMs } from '../timer-delay.js';
@@ -47,6 +48,10 @@ export class StartRateLimiter {
   private readonly waiters: Waiter[] = [];
   /** Starts reserved from the budget and not yet let out, earliest first. */
   private reserved: ReservedStart[] = [];
+  /** The reservation being asked for, if any: one at a time. */
+  private reserving: Promise<void> | undefined;
+  /** When the budget said a reservation could be asked for again. */
+  private askAgainAt = 0;
   private resumeAt = 0;
   private running = false;
   /** Aborted to end the dispatch loop's current pause (see wakeDispatch). */
@@ -132,7 +137,12 @@ export class StartRateLimiter {
     return this.waiters.length;
   }
 
-  /** Grants the head of the queue each start reserved from the budget, until the queue is empty. */
+  /**
+   * Grants the head of the queue each start reserved from the budget, until the queue is empty.
+   * While callers wait beyond the starts reserved, the next reservation is asked for alongside:
+   * the budget says when it is near enough, and its answer is then in before the last reserved
+   * start is used, so that no start of the schedule idles while this process asks the database.
+   */
   private async dispatch(): Promise<void> {
     this.running = true;
     try {
@@ -144,14 +154,23 @@ export class StartRateLimiter {
         }
         // Starts whose window has passed are given up (see start-budget.ts).
         while (this.reserved.length > 0 && (this.reserved[0] as ReservedStart).until < monotonicNow()) this.reserved.shift();
+        const wanted = (): boolean => this.waiters.length > this.reserved.length && this.reserving === undefined;
+        if (wanted() && this.askAgainAt <= monotonicNow()) {
+          this.reserving = this.reserve().finally(() => {
+            this.reserving = undefined;
+            this.wakeDispatch();
+          });
+        }
+        // A reservation being asked for ends the pause when its answer comes.
+        const askIn = wanted() ? this.askAgainAt - monotonicNow() : Number.POSITIVE_INFINITY;
         const next = this.reserved[0];
         if (next === undefined) {
-          await this.reserve();
+          await this.pause(askIn);
           continue;
         }
         const early = next.from - monotonicNow();
         if (early > 0) {
-          await this.pause(early);
+          await this.pause(Math.min(early, askIn));
           continue;
         }
         const head = this.waiters[0] as Waiter;
@@ -165,30 +184,35 @@ export class StartRateLimiter {
   }
 
   /**
-   * Reserves starts for the waiters: as many as wait, up to RESERVATION_SPAN_MS worth, or one
-   * alone when the head's request will arrive late (its gap needs the allowance). A budget that
-   * fails fails the head; one that has no start yet says when to ask again.
+   * Reserves starts for the waiters beyond those already reserved: as many as wait, up to
+   * RESERVATION_SPAN_MS worth counting the start before them if one is still held, or one alone
+   * when its caller's request will arrive late (its gap needs the allowance). A budget that fails
+   * fails the first caller without a start; one that has no start yet says when to ask again.
    */
   private async reserve(): Promise<void> {
-    const head = this.waiters[0] as Waiter;
-    const allowanceMs = head.arrivalDelayMs?.() ?? 0;
-    const count = allowanceMs > 0 ? 1 : Math.max(1, Math.min(this.waiters.length, Math.floor(RESERVATION_SPAN_MS / this.spacingMs)));
+    const held = this.reserved.length;
+    const first = this.waiters[held] as Waiter;
+    const allowanceMs = first.arrivalDelayMs?.() ?? 0;
+    const span = Math.floor(RESERVATION_SPAN_MS / this.spacingMs) - (held > 0 ? 1 : 0);
+    const count = allowanceMs > 0 ? 1 : Math.max(1, Math.min(this.waiters.length - held, span));
     const gapsMs = Array.from({ length: count }, (_, index) => this.spacingMs + (index === 0 ? allowanceMs : 0));
+    const askedAt = monotonicNow();
     let reservation;
     try {
       reservation = await this.budget.reserve({ gapsMs, allowanceMs, lateMs: this.lateMs });
     } catch (error) {
-      const index = this.waiters.indexOf(head);
-      if (index >= 0) this.waiters.splice(index, 1);
-      head.fail(error);
+      const failed = this.waiters[Math.min(this.reserved.length, this.waiters.length - 1)];
+      if (failed === undefined) return;
+      this.waiters.splice(this.waiters.indexOf(failed), 1);
+      failed.fail(error);
       return;
     }
     if ('retryInMs' in reservation) {
-      await this.pause(reservation.retryInMs);
+      this.askAgainAt = monotonicNow() + reservation.retryInMs;
       return;
     }
     // A cool-down begun meanwhile has given up everything reserved before it.
-    if (this.resumeAt > monotonicNow()) return;
+    if (this.resumeAt > askedAt) return;
     this.reserved.push(...reservation.starts);
   }
 

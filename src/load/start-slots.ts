@@ -12,10 +12,12 @@ import { type Reservation, type ReservationRequest, type StartBudget, monotonicN
 import type { Database } from './schema.js';
 
 /**
- * How near the next free start must be for a process to reserve: a few round trips to the
- * database, so that the answer arrives before the start is due (a process that asked only once
- * the start was free would lose a round trip per reservation). At least 50 ms, at most 250 ms: a
- * reservation never reaches further ahead than that and the starts it holds.
+ * How near the last start reserved (the next free start less one spacing) must be for a process
+ * to reserve: a few round trips to the database, so that a process still holding starts asks for
+ * the next ones before its last is used, and its answer arrives before the next free start is due
+ * (a process that asked only once that start was free would lose a round trip per reservation).
+ * At least 50 ms, at most 250 ms: a reservation never reaches further ahead than that, one
+ * spacing, and the starts it holds.
  */
 const MIN_ASK_AHEAD_MS = 50;
 const MAX_ASK_AHEAD_MS = 250;
@@ -65,6 +67,8 @@ export class DatabaseStartBudget implements StartBudget {
     // When the budget is idle, the first start is set where the answer will have arrived.
     const leadMs = Math.min(askAheadMs, this.rttMs ?? MIN_ASK_AHEAD_MS);
     const totalMs = gapsMs.reduce((sum, gap) => sum + gap, 0);
+    // The next free start may be up to one spacing (this process's) further off than the last reserved.
+    const windowMs = askAheadMs + Math.min(...gapsMs);
     const askedAt = monotonicNow();
     const answer = await this.ask('reserve request starts from', async () => {
       // An UPDATE that waited for a concurrent reservation's row lock sees that reservation's
@@ -76,7 +80,7 @@ export class DatabaseStartBudget implements StartBudget {
           UPDATE ncbi_start_slot AS slot
           SET next_slot = greatest(slot.next_slot, clock.now + ${leadMs}::float8 * interval '1 millisecond') + ${totalMs}::float8 * interval '1 millisecond'
           FROM clock
-          WHERE slot.budget = ${this.key} AND slot.next_slot <= clock.now + ${askAheadMs}::float8 * interval '1 millisecond'
+          WHERE slot.budget = ${this.key} AND slot.next_slot <= clock.now + ${windowMs}::float8 * interval '1 millisecond'
           RETURNING extract(epoch FROM slot.next_slot) * 1000 - ${totalMs}::float8 AS first_ms
         )
         SELECT (SELECT extract(epoch FROM clock.now) * 1000 FROM clock)::float8 AS clock_ms,
@@ -91,7 +95,7 @@ export class DatabaseStartBudget implements StartBudget {
     this.rttMs = this.rttMs === undefined ? rtt : this.rttMs + (rtt - this.rttMs) * RTT_WEIGHT;
     const { offsetMs, uncertaintyMs } = this.readClock(askedAt, answeredAt, answer.clock_ms);
     if (answer.first_ms === null) {
-      const retryInMs = Math.max(1, (answer.next_ms ?? 0) - offsetMs - askAheadMs - answeredAt);
+      const retryInMs = Math.max(1, (answer.next_ms ?? 0) - offsetMs - windowMs - answeredAt);
       this.busyUntil = answeredAt + retryInMs;
       return { retryInMs };
     }
@@ -108,7 +112,7 @@ export class DatabaseStartBudget implements StartBudget {
       return start;
     });
     // The budget's next start is then `at`: asking before it is near would be refused.
-    this.busyUntil = at - askAheadMs;
+    this.busyUntil = at - windowMs;
     return { starts };
   }
 

@@ -143,11 +143,14 @@ describe('StartRateLimiter', () => {
 
   it('reserves a start for every waiting caller in one go, up to about a second of them', async () => {
     const asked: ReservationRequest[] = [];
+    let cursor = Number.NEGATIVE_INFINITY;
     const budget: StartBudget = {
       reserve: async (request) => {
         asked.push(request);
-        const now = monotonicNow();
-        return { starts: request.gapsMs.map((_, index) => ({ from: now + index * 10, until: now + index * 10 + 50, allowanceMs: 0 })) };
+        // Starts 10 ms apart, after those already reserved.
+        const first = Math.max(cursor, monotonicNow());
+        cursor = first + request.gapsMs.length * 10;
+        return { starts: request.gapsMs.map((_, index) => ({ from: first + index * 10, until: first + index * 10 + 50, allowanceMs: 0 })) };
       },
       pause: async () => undefined,
     };
@@ -158,6 +161,29 @@ describe('StartRateLimiter', () => {
     expect(asked[0]?.gapsMs[0]).toBeCloseTo(1000 / 9.5, 6);
     // Half of the 53 ms that 11 starts 105 ms apart leave to spare in a second.
     expect(asked[0]?.lateMs).toBeCloseTo((10 * (1000 / 9.5) - 1000) / 2, 6);
+  });
+
+  it('asks for starts for the callers still waiting before the starts it holds are used', async () => {
+    const asked: { count: number; lastHeldAhead: boolean }[] = [];
+    let lastFrom = Number.NEGATIVE_INFINITY;
+    const budget: StartBudget = {
+      reserve: async ({ gapsMs }) => {
+        asked.push({ count: gapsMs.length, lastHeldAhead: lastFrom > monotonicNow() });
+        const first = Math.max(lastFrom + 200, monotonicNow());
+        const starts = gapsMs.map((_, index) => ({ from: first + index * 200, until: first + index * 200 + 1000, allowanceMs: 0 }));
+        lastFrom = starts.at(-1)!.from;
+        return { starts };
+      },
+      pause: async () => undefined,
+    };
+    // 5 requests/s at pace 1: 200 ms apart, 5 within a second; the second reservation, asked while
+    // 4 starts are still held, reaches no further than a second past the last of them.
+    const limiter = new StartRateLimiter(5, 1, budget);
+    await Promise.all(Array.from({ length: 7 }, () => limiter.acquire()));
+    expect(asked).toEqual([
+      { count: 5, lastHeldAhead: false },
+      { count: 2, lastHeldAhead: true },
+    ]);
   });
 
   it('gives up a reserved start whose window has passed instead of starting late', async () => {

@@ -98,8 +98,23 @@ describe.skipIf(postgresBackend === undefined)('one NCBI start budget shared thr
     const reserved = await firstBudget.reserve({ gapsMs: [200, 200, 200], allowanceMs: 0, lateMs: 20 });
     expect('starts' in reserved && reserved.starts.map((start) => Math.round(start.from - reserved.starts[0]!.from))).toEqual([0, 200, 400]);
     const refused = await secondBudget.reserve({ gapsMs: [200], allowanceMs: 0, lateMs: 20 });
-    // Free 600 ms after the first start; asked for at most 250 ms before that.
-    expect('retryInMs' in refused && refused.retryInMs).toBeGreaterThan(200);
+    // Free 600 ms after the first start; asked for at most 250 ms and one spacing (200 ms) before that.
+    expect('retryInMs' in refused && refused.retryInMs).toBeGreaterThan(100);
+  });
+
+  it('lets a process holding a start reserve the next one before using it, one spacing after it, and no further ahead', async () => {
+    const key = newBudgetKey();
+    const { connection } = await startProcess(RPS, key);
+    const budget = new DatabaseStartBudget(connection.db, key);
+    const request = { gapsMs: [300], allowanceMs: 0, lateMs: 20 };
+    const held = await budget.reserve(request);
+    const next = await budget.reserve(request);
+    expect('starts' in held && 'starts' in next).toBe(true);
+    if (!('starts' in held && 'starts' in next)) return;
+    expect(next.starts[0]!.from - held.starts[0]!.from).toBeGreaterThan(295);
+    expect(next.starts[0]!.from - held.starts[0]!.from).toBeLessThan(305);
+    // The start now held last is 300 ms off, further than a process asks ahead (at most 250 ms).
+    expect('retryInMs' in (await budget.reserve(request))).toBe(true);
   });
 
   it('keeps budgets of different API keys apart, as NCBI counts them apart', async () => {
