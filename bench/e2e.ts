@@ -20,7 +20,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
-import pg from 'pg';
+import { followBackends, peakRssMb, processCpuSeconds, statCpuSeconds } from './process-usage.js';
 import { withScratchDatabase } from './scratch-database.js';
 import { startFakeEutils, type FakeEutils } from '../test/support/fake-eutils.js';
 import { loadPubmedFixtureRecords, replicatedRecordSource } from '../test/support/ncbi-fixtures.js';
@@ -60,20 +60,6 @@ interface CpuSeconds {
 }
 
 
-/** CPU seconds a process has used so far (Linux counts them in USER_HZ, 100 per second). */
-function processCpuSeconds(pid: number): number | undefined {
-  return statCpuSeconds(`/proc/${pid}/stat`);
-}
-
-function statCpuSeconds(path: string): number | undefined {
-  try {
-    const fields = readFileSync(path, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Adds each live thread's CPU seconds so far to `threads` (the last reading of a thread is what it used). */
 function sampleThreads(pid: number, threads: Map<number, number>): void {
   let tids: string[];
@@ -102,45 +88,6 @@ function splitThreads(pid: number, threads: Map<number, number>, threadIdsFile: 
     else split.helpers += seconds;
   }
   return split;
-}
-
-/**
- * Follows the CPU of the backfill's PostgreSQL backends (each connection's process) while they
- * live: the last reading of each is what it used, give or take one sampling interval.
- */
-function followBackends(admin: pg.Client, database: string): { stop(): Promise<number | undefined> } {
-  const used = new Map<number, number>();
-  let readable = true;
-  let reading = Promise.resolve();
-  const sample = (): void => {
-    reading = reading.then(async () => {
-      const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
-      for (const { pid } of rows) {
-        const seconds = processCpuSeconds(pid);
-        if (seconds === undefined) readable = false;
-        else used.set(pid, seconds);
-      }
-    });
-  };
-  const timer = setInterval(sample, 200);
-  return {
-    async stop() {
-      clearInterval(timer);
-      sample();
-      await reading;
-      return readable && used.size > 0 ? [...used.values()].reduce((sum, seconds) => sum + seconds, 0) : undefined;
-    },
-  };
-}
-
-/** Peak resident memory of a running process, from the kernel's high-water mark. */
-function peakRssMb(pid: number): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match === null ? 0 : Number(match[1]) / 1024;
-  } catch {
-    return 0;
-  }
 }
 
 async function backfill(server: FakeEutils, rps: number, count: number, workDir: string): Promise<Outcome> {

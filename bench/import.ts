@@ -14,13 +14,14 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createGzip } from 'node:zlib';
 import pg from 'pg';
+import { followBackends, peakRssMb, processCpuSeconds } from './process-usage.js';
 import { withScratchDatabase } from './scratch-database.js';
 import { loadPubmedFixtureRecords, replicatedRecordSource } from '../test/support/ncbi-fixtures.js';
 
@@ -180,50 +181,6 @@ async function migrate(databaseUrl: string): Promise<void> {
   const child = spawn(CLI, ['migrate'], { env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
   const code = await new Promise((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`pubcat migrate exited with ${String(code)}`);
-}
-
-function processCpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-function peakRssMb(pid: number): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match === null ? 0 : Number(match[1]) / 1024;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU of the database's backends while they live: the last reading of each is what it used. */
-function followBackends(admin: pg.Client, database: string): { stop(): Promise<number | undefined> } {
-  const used = new Map<number, number>();
-  let readable = true;
-  let reading = Promise.resolve();
-  const sample = (): void => {
-    reading = reading.then(async () => {
-      const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
-      for (const { pid } of rows) {
-        const seconds = processCpuSeconds(pid);
-        if (seconds === undefined) readable = false;
-        else used.set(pid, seconds);
-      }
-    });
-  };
-  const timer = setInterval(sample, 200);
-  return {
-    async stop() {
-      clearInterval(timer);
-      sample();
-      await reading;
-      return readable && used.size > 0 ? [...used.values()].reduce((sum, seconds) => sum + seconds, 0) : undefined;
-    },
-  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -14,12 +14,13 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { peakRssMb } from './process-usage.js';
 import { withScratchDatabase } from './scratch-database.js';
 import { startFakeEutils, type FakeEutils } from '../test/support/fake-eutils.js';
 
@@ -58,16 +59,6 @@ function* invalidLines(count: number): Generator<string> {
 function* oneLine(megabytes: number): Generator<string> {
   const piece = '9'.repeat(1_048_576);
   for (let written = 0; written < megabytes; written += 1) yield piece;
-}
-
-/** Peak resident memory of a running process, from the kernel's high-water mark. */
-function peakRssMb(pid: number): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match === null ? 0 : Number(match[1]) / 1024;
-  } catch {
-    return 0;
-  }
 }
 
 

@@ -16,7 +16,6 @@
  * (DATABASE_URL or TEST_DATABASE_URL; default postgres://postgres@127.0.0.1:5432/test)
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { sql, type Kysely } from 'kysely';
@@ -28,6 +27,7 @@ import { upsertBatch, type UpsertOutcome } from '../src/load/upsert.js';
 import { toUpsertRow, type UpsertRow } from '../src/load/upsert-row.js';
 import { transformBatch } from '../src/pipeline/transform-batch.js';
 import type { TransformedRecord } from '../src/transform/types.js';
+import { processCpuSeconds } from './process-usage.js';
 import { makeRecord } from '../test/support/records.js';
 import { loadPubmedFixtureRecords, replicateRecords } from '../test/support/ncbi-fixtures.js';
 
@@ -136,17 +136,11 @@ async function copyBound(client: pg.Client): Promise<(batch: TransformedRecord[]
   };
 }
 
-/** CPU seconds (user + system) a process has used so far; Linux counts them in USER_HZ, 100 per second. */
-function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 /** CPU seconds used so far by each of the database's client backends but `exclude` (autovacuum is not the load's). */
 async function backendCpu(admin: pg.Client, database: string, exclude: number): Promise<Map<number, number>> {
   const { rows } = await admin.query<{ pid: number }>(
     "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND pid <> $2", [database, exclude]);
-  return new Map(rows.map(({ pid }) => [pid, processCpuSeconds(pid)]));
+  return new Map(rows.map(({ pid }) => [pid, processCpuSeconds(pid) ?? 0]));
 }
 
 /** What the backends used between two readings; a backend started in between counts whole. */
