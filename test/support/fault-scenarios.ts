@@ -4,7 +4,7 @@
  * The CLI tests run each scenario; bench/faults.ts runs each many times, counting silent exits.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_PATH, childEnvironment, type CliResult } from './cli.js';
@@ -21,7 +21,8 @@ export interface FaultScenario {
   expectedLine: RegExp;
   /** The longest a run may take, from start to exit. */
   withinMs: number;
-  run(databaseUrl: string | undefined): Promise<CliResult & { ms: number }>;
+  /** `embeddedDataDir`: a migrated embedded catalogue for a run without PostgreSQL to start from a copy of. */
+  run(databaseUrl: string | undefined, embeddedDataDir?: string): Promise<CliResult & { ms: number }>;
 }
 
 /** Fast retries, so that a scenario ends in seconds; the behaviour is the same with the defaults. */
@@ -34,9 +35,9 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
     expectedCode: 1,
     expectedLine: /^pubcat: cannot reach NCBI E-utilities at http:\/\/127\.0\.0\.1:\d+ \(2 attempts, last: no answer: .*ECONNREFUSED.*\); check the network/,
     withinMs: 15_000,
-    run: async () => {
+    run: async (_, embeddedDataDir) => {
       const port = await closedPort();
-      return backfillWith(undefined, { EUTILS_BASE_URL: `http://127.0.0.1:${port}/entrez/eutils/` }, ['31810187']);
+      return backfillWith(undefined, { EUTILS_BASE_URL: `http://127.0.0.1:${port}/entrez/eutils/` }, ['31810187'], undefined, embeddedDataDir);
     },
   },
   {
@@ -45,11 +46,11 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
     expectedCode: 2,
     expectedLine: /^pubcat: backfill run \d+ is partial: 3 PMIDs failed .*run the same command again to retry them$/,
     withinMs: 20_000,
-    run: () =>
+    run: (_, embeddedDataDir) =>
       withFakeNcbi(async (server) => {
         stockServer(server);
         server.setFaults({ serverError: { probability: 1 } });
-        return backfillWith(undefined, { EUTILS_BASE_URL: server.url }, ['31810187', '30108519', '29939932']);
+        return backfillWith(undefined, { EUTILS_BASE_URL: server.url }, ['31810187', '30108519', '29939932'], undefined, embeddedDataDir);
       }),
   },
   {
@@ -125,9 +126,11 @@ async function backfillWith(
   env: Record<string, string>,
   pmids: string[],
   whileRunning?: (ended: AbortSignal) => Promise<void>,
+  embeddedDataDir?: string,
 ): Promise<CliResult & { ms: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'pubcat-fault-'));
   try {
+    if (embeddedDataDir !== undefined) await cp(embeddedDataDir, join(dir, 'data'), { recursive: true });
     const file = join(dir, 'pmids.txt');
     await writeFile(file, `${pmids.join('\n')}\n`);
     const fullEnv = { ...QUICK, ...env, PUBCAT_DATA_DIR: join(dir, 'data'), ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }) };
