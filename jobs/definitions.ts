@@ -2,7 +2,7 @@
 import type { FilesConfig } from '../src/commands/import-remote.js';
 import type { Config } from '../src/config.js';
 import type { RunCounters } from '../src/load/runs.js';
-import type { ClaimedRun, ScheduledJobName } from './claims.js';
+import type { ClaimedRun, ScheduledJobName } from '../src/load/run-claims.js';
 import type { JobContext } from './context.js';
 import { DEFAULT_REFRESH_AGE_MS, REFRESH_INPUT_KEY, refreshCatalogue } from './refresh.js';
 import { SYNC_INPUT_KEY, syncSavedSearches } from './sync.js';

@@ -1,6 +1,6 @@
 /**
  * The scheduler behind `pubcat schedule`. node-cron fires every job in every replica; the database
- * decides which replica runs it (jobs/claims.ts). Each replica also watches for runs whose
+ * decides which replica runs it (src/load/run-claims.ts). Each replica also watches for runs whose
  * heartbeat went stale, so a run whose process died is taken over within about the stale
  * interval, not only at the job's next fire time (a daily job would wait a day).
  *
@@ -16,7 +16,7 @@ import { PubcatError } from '../src/errors.js';
 import { finishRun, heartbeat, STALE_HEARTBEAT_SECONDS, thisReplica, type Executor } from '../src/load/runs.js';
 import type { Logger } from '../src/logger.js';
 import { STOP_GRACE_MS } from '../src/pipeline.js';
-import { claimRun, describeHolder, takeOverStaleRun, type ClaimedRun } from './claims.js';
+import { claimRun, describeHolder, takeOverStaleRun, type ClaimedRun } from '../src/load/run-claims.js';
 import type { JobContext } from './context.js';
 import type { JobDefinition } from './definitions.js';
 

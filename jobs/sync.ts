@@ -18,7 +18,7 @@ import { listSavedSearches, recordSearchSynced, type SavedSearch } from '../src/
 import type { RunCounters } from '../src/load/runs.js';
 import { runPipeline } from '../src/pipeline.js';
 import { numberedPmids } from '../src/pipeline/pmid-input.js';
-import type { ClaimedRun } from './claims.js';
+import type { ClaimedRun } from '../src/load/run-claims.js';
 import type { JobContext } from './context.js';
 
 /** Every sync run uses this input key, so a manual sync and the scheduler never overlap. */

@@ -1,5 +1,5 @@
 /** `pubcat refresh [--older-than 7d] [--limit N] [--include-deleted] [--json]`: re-fetch the records checked longest ago. */
-import { claimManualRun } from '../../jobs/claims.js';
+import { claimManualRun } from '../load/run-claims.js';
 import { DEFAULT_REFRESH_AGE_MS, parseAge, REFRESH_INPUT_KEY, refreshCatalogue } from '../../jobs/refresh.js';
 import type { Config } from '../config.js';
 import { InputError } from '../errors.js';

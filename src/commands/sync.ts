@@ -3,7 +3,7 @@
  * sync, as the scheduled sync does. It never runs beside another sync (scheduled or manual), and
  * continues one that was interrupted, from its checkpoint.
  */
-import { claimManualRun } from '../../jobs/claims.js';
+import { claimManualRun } from '../load/run-claims.js';
 import { SYNC_INPUT_KEY, syncSavedSearches } from '../../jobs/sync.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';

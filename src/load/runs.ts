@@ -1,7 +1,15 @@
 /**
- * Run bookkeeping: the etl_run row of each pipeline run, its live counters, heartbeat and the
- * checkpoint a restarted run resumes from. Counters and checkpoint move in the same transaction
- * as the batch they describe, so after a crash they say exactly what was loaded.
+ * The run model, one for commands and scheduled jobs alike: the etl_run row of each run, its live
+ * counters, its heartbeat, the checkpoint a restarted run resumes from, and how it finishes
+ * (`finishRun` decides succeeded, partial or failed in SQL). Counters and checkpoint move in the
+ * same transaction as the batch they describe, so after a crash they say exactly what was loaded.
+ *
+ * Who may hold a run is one of two policies, because two kinds of work ask different questions:
+ * - by input (`startOrResumeRun`, here): a backfill, retransform or import of one input resumes
+ *   that input's unfinished run in place, while runs of other inputs go on beside it;
+ * - by job (run-claims.ts): refresh, sync and the update import never overlap themselves, one run
+ *   per cron fire time, whether the scheduler or a person starts it.
+ * Both take over a run whose heartbeat went stale, and both write through the functions here.
  */
 import { hostname } from 'node:os';
 import { sql, type Kysely, type Transaction } from 'kysely';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { claimManualRun, claimRun, describeHolder, takeOverStaleRun, type ClaimOptions } from '../../jobs/claims.js';
+import { claimManualRun, claimRun, describeHolder, takeOverStaleRun, type ClaimOptions } from '../../src/load/run-claims.js';
 import { finishRun, heartbeat } from '../../src/load/runs.js';
 import { REFRESH_INPUT_KEY } from '../../jobs/refresh.js';
 import { InputError } from '../../src/errors.js';

@@ -1,5 +1,5 @@
 /** Running the sync job in this process, the way `pubcat sync` and the scheduler run it. */
-import { claimRun } from '../../jobs/claims.js';
+import { claimRun } from '../../src/load/run-claims.js';
 import { finishRun } from '../../src/load/runs.js';
 import type { JobContext } from '../../jobs/context.js';
 import { SYNC_INPUT_KEY, syncSavedSearches } from '../../jobs/sync.js';

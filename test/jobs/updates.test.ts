@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimRun, takeOverStaleRun } from '../../jobs/claims.js';
+import { claimRun, takeOverStaleRun } from '../../src/load/run-claims.js';
 import { scheduledJobs } from '../../jobs/definitions.js';
 import { startScheduler } from '../../jobs/scheduler.js';
 import { importUpdates, UPDATES_INPUT_KEY } from '../../jobs/updates.js';

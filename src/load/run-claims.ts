@@ -15,9 +15,9 @@
  * the stale interval and lost its run to another finds out at its next heartbeat and stops.
  */
 import { sql } from 'kysely';
-import { InputError } from '../src/errors.js';
-import { pickCounters, STALE_HEARTBEAT_SECONDS, thisReplica, type Executor, type RunCounters, type RunHandle } from '../src/load/runs.js';
-import type { Logger } from '../src/logger.js';
+import { InputError } from '../errors.js';
+import { pickCounters, STALE_HEARTBEAT_SECONDS, thisReplica, type Executor, type RunCounters, type RunHandle } from './runs.js';
+import type { Logger } from '../logger.js';
 
 export type ScheduledJobName = 'refresh' | 'sync' | 'import';
 
