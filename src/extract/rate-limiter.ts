@@ -219,13 +219,19 @@ export class StartRateLimiter {
   /**
    * Whether the first reserved start can carry a request arriving `delayMs` late: the gap after it
    * must grow by that much. If this process holds a later start far enough off, those in between
-   * are given up; if not, the first is, and the next reservation makes room.
+   * are given up. If it holds later starts but none far enough, they are: the budget's next start
+   * is a spacing after the last of them, clear of an arrival up to a spacing late. If it holds
+   * none, the first is given up, and the next reservation makes room.
    */
   private roomForArrival(delayMs: number): boolean {
     const first = this.reserved[0] as ReservedStart;
     if (delayMs <= first.allowanceMs) return true;
     const clearOf = first.from + this.spacingMs + delayMs;
     const later = this.reserved.findIndex((start, index) => index > 0 && start.from >= clearOf);
+    if (later < 0 && this.reserved.length > 1 && delayMs <= this.spacingMs) {
+      this.reserved.splice(1);
+      return true;
+    }
     if (later < 0) {
       this.reserved.shift();
       return false;

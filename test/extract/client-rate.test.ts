@@ -186,6 +186,31 @@ describe('StartRateLimiter', () => {
     ]);
   });
 
+  it('lets a request that will arrive late take the first start it holds, giving up the later ones too close to it', async () => {
+    let cursor = monotonicNow() + 20;
+    const first = cursor;
+    const budget: StartBudget = {
+      reserve: async ({ gapsMs }) => ({
+        starts: gapsMs.map((gapMs) => {
+          const from = Math.max(cursor, monotonicNow());
+          cursor = from + gapMs;
+          return { from, until: from + 1000, allowanceMs: 0 };
+        }),
+      }),
+      pause: async () => undefined,
+    };
+    const limiter = new StartRateLimiter(5, 1, budget);
+    const times: number[] = [];
+    // Both starts reserved at once, 200 ms apart; by its start, the first caller's request will arrive 80 ms late.
+    let asked = 0;
+    const lateByItsStart = (): number => (asked++ === 0 ? 0 : 80);
+    await Promise.all([lateByItsStart, () => 0].map((delay) => limiter.acquire(undefined, delay).then(() => times.push(monotonicNow()))));
+    expect(times[0]).toBeGreaterThanOrEqual(first);
+    expect(times[0]).toBeLessThan(first + 200);
+    // The budget's next start, a spacing after the one given up.
+    expect(times[1]).toBeGreaterThanOrEqual(first + 400);
+  });
+
   it('gives up a reserved start whose window has passed instead of starting late', async () => {
     let asked = 0;
     let second = 0;
