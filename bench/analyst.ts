@@ -16,14 +16,14 @@
  * Run: npx tsc -p tsconfig.json && node dist/bench/analyst.js [--quick]
  * (DATABASE_URL or TEST_DATABASE_URL; default postgres://postgres@127.0.0.1:5432/test)
  */
-import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { openDatabase, type DatabaseTarget } from '../src/load/db.js';
+import { openDatabase, type CatalogueDatabase, type DatabaseTarget } from '../src/load/db.js';
 import { migrate } from '../src/load/migrate.js';
 import { upsertBatch } from '../src/load/upsert.js';
 import { toUpsertRow, type UpsertRow } from '../src/load/upsert-row.js';
 import { transformPubmedRecord } from '../src/transform/index.js';
+import { withScratchDatabase } from './scratch-database.js';
 import { loadPubmedFixtureRecords, replicateRecords } from '../test/support/ncbi-fixtures.js';
 
 const QUICK = process.argv.includes('--quick') || process.env.PUBCAT_BENCH_QUICK === '1';
@@ -102,88 +102,84 @@ async function indexesUsed(client: pg.Client, query: string): Promise<string[]> 
 }
 
 export async function main(): Promise<void> {
-  const serverUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const name = `pubcat_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  const database = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused' }).catch(async (error: unknown) => {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    throw error;
-  });
-  let failed = false;
-  try {
-    await migrate(database);
-    await client.connect();
-    const rows = rowFactory();
-    const all = Array.from({ length: RECORDS }, (_, index) => index);
-    const loadStart = process.hrtime.bigint();
-    await load(database, (index) => rows(index, false), all);
-    const loadSeconds = elapsedMs(loadStart) / 1000;
-    // The first load and a first round of corrections happened "yesterday"; more come today.
-    await load(database, (index) => rows(index, true), all.filter((index) => index % CHANGED_EVERY === CHANGED_EVERY / 2));
-    await client.query(`UPDATE catalogue_record_version SET changed_at = changed_at - interval '1 day'`);
-    await client.query(`UPDATE record_change SET changed_at = changed_at - interval '1 day'`);
-    await load(database, (index) => rows(index, true), all.filter((index) => index % CHANGED_EVERY === 0));
-    await client.query('VACUUM ANALYZE');
-
-    const { rows: [term] } = await client.query<{ descriptor: string }>(
-      `SELECT descriptor FROM record_mesh WHERE qualifier IS NULL GROUP BY descriptor ORDER BY count(*), descriptor LIMIT 1`);
-    const mesh = term!.descriptor.replaceAll("'", "''");
-    const since = `now() - interval '1 hour'`;
-    const questions: Question[] = [
-      {
-        name: 'records with a MeSH term',
-        schema: `SELECT pmid FROM record_mesh WHERE descriptor = '${mesh}' AND qualifier IS NULL`,
-        json: `SELECT pmid FROM catalogue_record WHERE derived -> 'topic_facet' ? '${mesh}'`,
-      },
-      {
-        name: 'full text, title + abstract',
-        schema: `SELECT pmid FROM v_record WHERE search_text @@ websearch_to_tsquery('english', 'mesenchymal stromal')`,
-        json: `SELECT pmid FROM catalogue_record
-          WHERE to_tsvector('english', coalesce(record ->> 'title', '') || ' ' || coalesce(record ->> 'description', '')) @@ websearch_to_tsquery('english', 'mesenchymal stromal')`,
-      },
-      {
-        name: 'counts of one facet (topic)',
-        schema: `SELECT value, records FROM v_facet_counts WHERE facet = 'topic' ORDER BY records DESC, value`,
-        json: `SELECT t.value, count(*) AS records FROM catalogue_record r, jsonb_array_elements_text(r.derived -> 'topic_facet') AS t(value)
-          WHERE r.status = 'active' GROUP BY t.value ORDER BY records DESC, t.value`,
-      },
-      {
-        name: 'what changed since a date',
-        schema: `SELECT pmid, version, field, old_value, new_value FROM v_record_changes WHERE changed_at > ${since}`,
-        json: `SELECT v.pmid, v.version, k.field, p.record -> k.field AS old_value, v.record -> k.field AS new_value
-          FROM v_record_history v
-          JOIN v_record_history p ON p.pmid = v.pmid AND p.version = v.version - 1
-          CROSS JOIN LATERAL (SELECT jsonb_object_keys(v.record) UNION SELECT jsonb_object_keys(p.record)) AS k(field)
-          WHERE v.changed_at > ${since} AND v.record -> k.field IS DISTINCT FROM p.record -> k.field`,
-      },
-    ];
-
-    console.log(`analyst bench: ${RECORDS} records (first load ${(RECORDS / loadSeconds).toFixed(0)} records/s), ` +
-      `${RECORDS / CHANGED_EVERY} retitled yesterday and ${RECORDS / CHANGED_EVERY} today; PostgreSQL ${database.location}; MeSH term "${term!.descriptor}"`);
-    for (const question of questions) {
-      const used = await indexesUsed(client, question.schema);
-      const schema = await bestOf(client, question.schema, false);
-      const json = await bestOf(client, question.json, true);
-      const ratio = schema.ms / json.ms;
-      const ok = used.length > 0 && ratio < TARGET;
-      failed ||= !ok;
-      console.log(`${question.name.padEnd(30)} schema ${schema.ms.toFixed(1).padStart(8)} ms (${schema.rows} rows)  JSON, no index ${json.ms.toFixed(1).padStart(9)} ms (${json.rows} rows)  ` +
-        `${ratio.toFixed(4)}× (target < ${TARGET}×) ${ok ? 'ok' : 'MISSED'}`);
-      for (const line of used) console.log(`    ${line}`);
-      if (used.length === 0) console.log('    no index in the plan');
+  const failed = await withScratchDatabase(async (url) => {
+    const client = new pg.Client({ connectionString: url });
+    const database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
+    try {
+      return await askEveryQuestion(database, client);
+    } finally {
+      await client.end();
+      await database.close();
     }
-  } finally {
-    await client.end();
-    await database.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+  });
   if (failed) process.exitCode = 1;
+}
+
+/** Loads the catalogue, asks each question of the schema and of the JSON; true when one missed its target. */
+async function askEveryQuestion(database: CatalogueDatabase, client: pg.Client): Promise<boolean> {
+  let failed = false;
+  await migrate(database);
+  await client.connect();
+  const rows = rowFactory();
+  const all = Array.from({ length: RECORDS }, (_, index) => index);
+  const loadStart = process.hrtime.bigint();
+  await load(database, (index) => rows(index, false), all);
+  const loadSeconds = elapsedMs(loadStart) / 1000;
+  // The first load and a first round of corrections happened "yesterday"; more come today.
+  await load(database, (index) => rows(index, true), all.filter((index) => index % CHANGED_EVERY === CHANGED_EVERY / 2));
+  await client.query(`UPDATE catalogue_record_version SET changed_at = changed_at - interval '1 day'`);
+  await client.query(`UPDATE record_change SET changed_at = changed_at - interval '1 day'`);
+  await load(database, (index) => rows(index, true), all.filter((index) => index % CHANGED_EVERY === 0));
+  await client.query('VACUUM ANALYZE');
+
+  const { rows: [term] } = await client.query<{ descriptor: string }>(
+    `SELECT descriptor FROM record_mesh WHERE qualifier IS NULL GROUP BY descriptor ORDER BY count(*), descriptor LIMIT 1`);
+  const mesh = term!.descriptor.replaceAll("'", "''");
+  const since = `now() - interval '1 hour'`;
+  const questions: Question[] = [
+    {
+      name: 'records with a MeSH term',
+      schema: `SELECT pmid FROM record_mesh WHERE descriptor = '${mesh}' AND qualifier IS NULL`,
+      json: `SELECT pmid FROM catalogue_record WHERE derived -> 'topic_facet' ? '${mesh}'`,
+    },
+    {
+      name: 'full text, title + abstract',
+      schema: `SELECT pmid FROM v_record WHERE search_text @@ websearch_to_tsquery('english', 'mesenchymal stromal')`,
+      json: `SELECT pmid FROM catalogue_record
+        WHERE to_tsvector('english', coalesce(record ->> 'title', '') || ' ' || coalesce(record ->> 'description', '')) @@ websearch_to_tsquery('english', 'mesenchymal stromal')`,
+    },
+    {
+      name: 'counts of one facet (topic)',
+      schema: `SELECT value, records FROM v_facet_counts WHERE facet = 'topic' ORDER BY records DESC, value`,
+      json: `SELECT t.value, count(*) AS records FROM catalogue_record r, jsonb_array_elements_text(r.derived -> 'topic_facet') AS t(value)
+        WHERE r.status = 'active' GROUP BY t.value ORDER BY records DESC, t.value`,
+    },
+    {
+      name: 'what changed since a date',
+      schema: `SELECT pmid, version, field, old_value, new_value FROM v_record_changes WHERE changed_at > ${since}`,
+      json: `SELECT v.pmid, v.version, k.field, p.record -> k.field AS old_value, v.record -> k.field AS new_value
+        FROM v_record_history v
+        JOIN v_record_history p ON p.pmid = v.pmid AND p.version = v.version - 1
+        CROSS JOIN LATERAL (SELECT jsonb_object_keys(v.record) UNION SELECT jsonb_object_keys(p.record)) AS k(field)
+        WHERE v.changed_at > ${since} AND v.record -> k.field IS DISTINCT FROM p.record -> k.field`,
+    },
+  ];
+
+  console.log(`analyst bench: ${RECORDS} records (first load ${(RECORDS / loadSeconds).toFixed(0)} records/s), ` +
+    `${RECORDS / CHANGED_EVERY} retitled yesterday and ${RECORDS / CHANGED_EVERY} today; PostgreSQL ${database.location}; MeSH term "${term!.descriptor}"`);
+  for (const question of questions) {
+    const used = await indexesUsed(client, question.schema);
+    const schema = await bestOf(client, question.schema, false);
+    const json = await bestOf(client, question.json, true);
+    const ratio = schema.ms / json.ms;
+    const ok = used.length > 0 && ratio < TARGET;
+    failed ||= !ok;
+    console.log(`${question.name.padEnd(30)} schema ${schema.ms.toFixed(1).padStart(8)} ms (${schema.rows} rows)  JSON, no index ${json.ms.toFixed(1).padStart(9)} ms (${json.rows} rows)  ` +
+      `${ratio.toFixed(4)}× (target < ${TARGET}×) ${ok ? 'ok' : 'MISSED'}`);
+    for (const line of used) console.log(`    ${line}`);
+    if (used.length === 0) console.log('    no index in the plan');
+  }
+  return failed;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

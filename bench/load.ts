@@ -15,12 +15,11 @@
  * Run: npx tsc -p tsconfig.json && node dist/bench/load.js
  * (DATABASE_URL or TEST_DATABASE_URL; default postgres://postgres@127.0.0.1:5432/test)
  */
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { openDatabase, type DatabaseTarget } from '../src/load/db.js';
+import { openDatabase, type CatalogueDatabase, type DatabaseTarget } from '../src/load/db.js';
 import { migrate } from '../src/load/migrate.js';
 import type { Database } from '../src/load/schema.js';
 import { upsertBatch, type UpsertOutcome } from '../src/load/upsert.js';
@@ -28,6 +27,7 @@ import { toUpsertRow, type UpsertRow } from '../src/load/upsert-row.js';
 import { transformBatch } from '../src/pipeline/transform-batch.js';
 import type { TransformedRecord } from '../src/transform/types.js';
 import { processCpuSeconds } from './process-usage.js';
+import { withScratchDatabase } from './scratch-database.js';
 import { makeRecord } from '../test/support/records.js';
 import { loadPubmedFixtureRecords, replicateRecords } from '../test/support/ncbi-fixtures.js';
 
@@ -179,57 +179,52 @@ const rate = (name: string, seconds: number, extra = ''): string =>
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
 export async function main(): Promise<void> {
-  const serverUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const name = `pubcat_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const copyClient = new pg.Client({ connectionString: url.toString() });
-  const database = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused' }).catch(async (error: unknown) => {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    throw error;
-  });
-  try {
-    await migrate(database);
-    await copyClient.connect();
-    const run = await database.db.insertInto('etl_run').values({ job: 'backfill', replica: 'bench' }).returning('id').executeTakeFirstOrThrow();
-    const runId = Number(run.id);
-
-    const first = await loadAll(database, runId, () => 0, await copyBound(copyClient));
-    const copySeconds = first.alongsideSeconds;
-    const sizesBefore = await relationSizes(database.db);
-    const unchanged = await loadAll(database, runId, () => 0);
-    const sizesAfter = await relationSizes(database.db);
-    const changed = await loadAll(database, runId, (index) => (index % 10 === 0 ? 1 : 0));
-    const copyPid = (await copyClient.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    const mixLoad = loadavg()[0]!;
-    const mix = await fixtureMixCpu(database, runId, () => backendCpu(admin, name, copyPid));
-
-    console.log(`load bench: ${RECORDS} records in batches of ${BATCH_SIZE}, PostgreSQL ${database.location}`);
-    console.log(rate('COPY (bare jsonb table)', copySeconds));
-    console.log(rate('first load', first.seconds, `  ${(copySeconds / first.seconds).toFixed(2)}× COPY (target ≥ 0.3×)`));
-    console.log(rate('unchanged re-load', unchanged.seconds,
-      `  ${(copySeconds / unchanged.seconds).toFixed(2)}× COPY, ${(first.seconds / unchanged.seconds).toFixed(1)}× first load (target ≥ 5×)`));
-    console.log(rate('10 % changed re-load', changed.seconds, `  ${(copySeconds / changed.seconds).toFixed(2)}× COPY`));
-    console.log(`outcomes: first ${JSON.stringify(first.counts)}`);
-    console.log(`          unchanged ${JSON.stringify(unchanged.counts)}`);
-    console.log(`          10 % changed ${JSON.stringify(changed.counts)}`);
-    const verdict = (ms: number, target: number): string => `${ms.toFixed(3)} ms (target ≤ ${target} ms: ${ms <= target ? 'met' : 'NOT met'})`;
-    console.log(`PostgreSQL CPU per record, ${MIX_RECORDS} fixture-mix records in batches of ${MIX_BATCH_SIZE} (load average ${mixLoad.toFixed(2)}):`);
-    console.log(`  first load ${verdict(mix.first, 0.3)}, unchanged re-load ${verdict(mix.unchanged, 0.1)}`);
-    console.log('size (table + indexes + TOAST) before → after the unchanged re-load:');
-    for (const table of TABLES) {
-      const before = sizesBefore[table] ?? 0;
-      const after = sizesAfter[table] ?? 0;
-      console.log(`  ${table.padEnd(26)} ${mb(before).padStart(10)} → ${mb(after).padStart(10)}  ${after > before ? `GREW +${mb(after - before)}` : 'no growth'}`);
+  await withScratchDatabase(async (url, name, admin) => {
+    const copyClient = new pg.Client({ connectionString: url });
+    const database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
+    try {
+      await measureLoads(database, copyClient, admin, name);
+    } finally {
+      await copyClient.end();
+      await database.close();
     }
-  } finally {
-    await copyClient.end();
-    await database.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+  });
+}
+
+/** The loads, the COPY bound and the CPU accounting, printed beside their targets. */
+async function measureLoads(database: CatalogueDatabase, copyClient: pg.Client, admin: pg.Client, name: string): Promise<void> {
+  await migrate(database);
+  await copyClient.connect();
+  const run = await database.db.insertInto('etl_run').values({ job: 'backfill', replica: 'bench' }).returning('id').executeTakeFirstOrThrow();
+  const runId = Number(run.id);
+
+  const first = await loadAll(database, runId, () => 0, await copyBound(copyClient));
+  const copySeconds = first.alongsideSeconds;
+  const sizesBefore = await relationSizes(database.db);
+  const unchanged = await loadAll(database, runId, () => 0);
+  const sizesAfter = await relationSizes(database.db);
+  const changed = await loadAll(database, runId, (index) => (index % 10 === 0 ? 1 : 0));
+  const copyPid = (await copyClient.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const mixLoad = loadavg()[0]!;
+  const mix = await fixtureMixCpu(database, runId, () => backendCpu(admin, name, copyPid));
+
+  console.log(`load bench: ${RECORDS} records in batches of ${BATCH_SIZE}, PostgreSQL ${database.location}`);
+  console.log(rate('COPY (bare jsonb table)', copySeconds));
+  console.log(rate('first load', first.seconds, `  ${(copySeconds / first.seconds).toFixed(2)}× COPY (target ≥ 0.3×)`));
+  console.log(rate('unchanged re-load', unchanged.seconds,
+    `  ${(copySeconds / unchanged.seconds).toFixed(2)}× COPY, ${(first.seconds / unchanged.seconds).toFixed(1)}× first load (target ≥ 5×)`));
+  console.log(rate('10 % changed re-load', changed.seconds, `  ${(copySeconds / changed.seconds).toFixed(2)}× COPY`));
+  console.log(`outcomes: first ${JSON.stringify(first.counts)}`);
+  console.log(`          unchanged ${JSON.stringify(unchanged.counts)}`);
+  console.log(`          10 % changed ${JSON.stringify(changed.counts)}`);
+  const verdict = (ms: number, target: number): string => `${ms.toFixed(3)} ms (target ≤ ${target} ms: ${ms <= target ? 'met' : 'NOT met'})`;
+  console.log(`PostgreSQL CPU per record, ${MIX_RECORDS} fixture-mix records in batches of ${MIX_BATCH_SIZE} (load average ${mixLoad.toFixed(2)}):`);
+  console.log(`  first load ${verdict(mix.first, 0.3)}, unchanged re-load ${verdict(mix.unchanged, 0.1)}`);
+  console.log('size (table + indexes + TOAST) before → after the unchanged re-load:');
+  for (const table of TABLES) {
+    const before = sizesBefore[table] ?? 0;
+    const after = sizesAfter[table] ?? 0;
+    console.log(`  ${table.padEnd(26)} ${mb(before).padStart(10)} → ${mb(after).padStart(10)}  ${after > before ? `GREW +${mb(after - before)}` : 'no growth'}`);
   }
 }
 
