@@ -8,11 +8,9 @@
  *
  * Run: npx tsc -p tsconfig.json && node dist/bench/retransform.js [--quick]
  */
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { pino } from 'pino';
 import type { PubmedRecordXml } from '../src/extract/types.js';
 import { openDatabase, type CatalogueDatabase } from '../src/load/db.js';
@@ -22,6 +20,7 @@ import { upsertBatch } from '../src/load/upsert.js';
 import { loadBatches } from '../src/pipeline.js';
 import { storedBatches } from '../src/pipeline/stored-source.js';
 import { createBatchTransformer, type BatchTransformer } from '../src/pipeline/transform-pool.js';
+import { withScratchDatabase } from './scratch-database.js';
 import { loadPubmedFixtureRecords, replicateRecords } from '../test/support/ncbi-fixtures.js';
 
 const QUICK = process.argv.includes('--quick') || process.env.PUBCAT_BENCH_QUICK === '1';
@@ -72,45 +71,35 @@ async function retransformAll(database: CatalogueDatabase, transformer: BatchTra
 }
 
 export async function main(): Promise<void> {
-  const serverUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const name = `pubcat_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const transformer = createBatchTransformer(WORKERS);
-  const database = await openDatabase({ databaseUrl: url.toString(), dataDir: 'unused' }).catch(async (error: unknown) => {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    throw error;
-  });
-  try {
-    await migrate(database);
-    const batches = recordBatches();
-    await seed(database, transformer, batches);
-    const loadBefore = loadavg()[0]!;
-    const bareSeconds = await bareTransform(transformer, batches);
-    const unchanged = await retransformAll(database, transformer, 'nothing changes');
-    // Not timed: every stored record made to look built by an older rule, so each one changes.
-    await sql`UPDATE catalogue_record SET content_hash = 'older-rule', record = jsonb_set(record, '{title}', '"Built by an older rule"')`.execute(database.db);
-    await sql`VACUUM ANALYZE catalogue_record`.execute(database.db);
-    const changed = await retransformAll(database, transformer, 'every record changes');
-    const bareAgain = await bareTransform(transformer, batches);
-    const bare = (bareSeconds + bareAgain) / 2;
+  await withScratchDatabase(async (url) => {
+    const transformer = createBatchTransformer(WORKERS);
+    const database = await openDatabase({ databaseUrl: url, dataDir: 'unused' });
+    try {
+      await migrate(database);
+      const batches = recordBatches();
+      await seed(database, transformer, batches);
+      const loadBefore = loadavg()[0]!;
+      const bareSeconds = await bareTransform(transformer, batches);
+      const unchanged = await retransformAll(database, transformer, 'nothing changes');
+      // Not timed: every stored record made to look built by an older rule, so each one changes.
+      await sql`UPDATE catalogue_record SET content_hash = 'older-rule', record = jsonb_set(record, '{title}', '"Built by an older rule"')`.execute(database.db);
+      await sql`VACUUM ANALYZE catalogue_record`.execute(database.db);
+      const changed = await retransformAll(database, transformer, 'every record changes');
+      const bareAgain = await bareTransform(transformer, batches);
+      const bare = (bareSeconds + bareAgain) / 2;
 
-    const rate = (seconds: number): string => `${(RECORDS / seconds).toFixed(0).padStart(7)} records/s`;
-    const verdict = (ratio: number, target: number): string => `${ratio.toFixed(2)}× the bare transform (target ≥ ${target}×): ${ratio >= target ? 'met' : 'NOT met'}`;
-    console.log(`retransform bench: ${RECORDS} stored records, ${WORKERS} transform workers, batches of ${BATCH_SIZE}, PostgreSQL ${database.location}`);
-    console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`);
-    console.log(`bare transform (2 workers)       ${rate(bare)}  (passes ${bareSeconds.toFixed(1)} s and ${bareAgain.toFixed(1)} s)`);
-    console.log(`retransform, nothing changes     ${rate(unchanged.seconds)}  ${verdict(bare / unchanged.seconds, 0.8)}  [${unchanged.unchanged} unchanged]`);
-    console.log(`retransform, every record changes ${rate(changed.seconds)}  ${verdict(bare / changed.seconds, 0.4)}  [${changed.updated} updated]`);
-  } finally {
-    await transformer.close();
-    await database.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+      const rate = (seconds: number): string => `${(RECORDS / seconds).toFixed(0).padStart(7)} records/s`;
+      const verdict = (ratio: number, target: number): string => `${ratio.toFixed(2)}× the bare transform (target ≥ ${target}×): ${ratio >= target ? 'met' : 'NOT met'}`;
+      console.log(`retransform bench: ${RECORDS} stored records, ${WORKERS} transform workers, batches of ${BATCH_SIZE}, PostgreSQL ${database.location}`);
+      console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`);
+      console.log(`bare transform (2 workers)       ${rate(bare)}  (passes ${bareSeconds.toFixed(1)} s and ${bareAgain.toFixed(1)} s)`);
+      console.log(`retransform, nothing changes     ${rate(unchanged.seconds)}  ${verdict(bare / unchanged.seconds, 0.8)}  [${unchanged.unchanged} unchanged]`);
+      console.log(`retransform, every record changes ${rate(changed.seconds)}  ${verdict(bare / changed.seconds, 0.4)}  [${changed.updated} updated]`);
+    } finally {
+      await transformer.close();
+      await database.close();
+    }
+  });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
