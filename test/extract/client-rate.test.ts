@@ -9,6 +9,23 @@ import { loadPubmedFixtureRecords } from '../support/ncbi-fixtures.js';
 import { maxStartsInAnyWindow } from '../support/request-log.js';
 
 const fixtures = loadPubmedFixtureRecords();
+
+/** A budget that hands out each asked-for start right after the last, from 20 ms from now: `first` is the first start. */
+function backToBackBudget(): { budget: StartBudget; first: number } {
+  let cursor = monotonicNow() + 20;
+  const first = cursor;
+  const budget: StartBudget = {
+    reserve: async ({ gapsMs }) => ({
+      starts: gapsMs.map((gapMs) => {
+        const from = Math.max(cursor, monotonicNow());
+        cursor = from + gapMs;
+        return { from, until: from + 1000, allowanceMs: 0 };
+      }),
+    }),
+    pause: async () => undefined,
+  };
+  return { budget, first };
+}
 let server: FakeEutils;
 let client: EutilsClient;
 
@@ -187,18 +204,7 @@ describe('StartRateLimiter', () => {
   });
 
   it('lets a request that will arrive late take the first start it holds, giving up the later ones too close to it', async () => {
-    let cursor = monotonicNow() + 20;
-    const first = cursor;
-    const budget: StartBudget = {
-      reserve: async ({ gapsMs }) => ({
-        starts: gapsMs.map((gapMs) => {
-          const from = Math.max(cursor, monotonicNow());
-          cursor = from + gapMs;
-          return { from, until: from + 1000, allowanceMs: 0 };
-        }),
-      }),
-      pause: async () => undefined,
-    };
+    const { budget, first } = backToBackBudget();
     const limiter = new StartRateLimiter(5, 1, budget);
     const times: number[] = [];
     // Both starts reserved at once, 200 ms apart; by its start, the first caller's request will arrive 80 ms late.
@@ -235,18 +241,7 @@ describe('StartRateLimiter', () => {
   });
 
   it('makes room after a start whose request will arrive late by giving up the next start it holds', async () => {
-    let cursor = monotonicNow() + 20;
-    const first = cursor;
-    const budget: StartBudget = {
-      reserve: async ({ gapsMs }) => ({
-        starts: gapsMs.map((gapMs) => {
-          const from = Math.max(cursor, monotonicNow());
-          cursor = from + gapMs;
-          return { from, until: from + 1000, allowanceMs: 0 };
-        }),
-      }),
-      pause: async () => undefined,
-    };
+    const { budget, first } = backToBackBudget();
     const limiter = new StartRateLimiter(5, 1, budget);
     const times: number[] = [];
     // The second caller will open a new connection: the start after it must be 200 + 80 ms later.
