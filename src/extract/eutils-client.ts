@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { EutilsError, EutilsUnreachableError } from '../errors.js';
+import { ConnectTimer } from './connect-timer.js';
 import { StartRateLimiter } from './rate-limiter.js';
 import type { StartBudget } from './start-budget.js';
 import {
@@ -25,9 +26,6 @@ import {
 import { OversizeResponseError, readBody, responseCapBytes } from './response-body.js';
 import { checkErrorBody } from './response-checks.js';
 import { decodeBody } from './decode-body.js';
-
-/** How much later than its start a request on a new connection is counted as arriving. */
-const NEW_CONNECTION_ALLOWANCE_MS = 50;
 
 export type EutilsUtility = 'efetch' | 'esearch' | 'esummary';
 export type EutilsParams = Record<string, string | number>;
@@ -98,6 +96,7 @@ export class EutilsClient {
   readonly limiter: StartRateLimiter;
   readonly logger: Logger | undefined;
   private readonly pool: Pool;
+  private readonly connects = new ConnectTimer();
   private readonly pathPrefix: string;
   /** Scheme, host and port of E-utilities, for messages. */
   private readonly origin: string;
@@ -123,6 +122,7 @@ export class EutilsClient {
     this.pool = new Pool(url.origin, {
       connections: options.connections ?? 32,
       pipelining: 1,
+      connect: this.connects.connect,
       headersTimeout: this.requestTimeoutMs,
       bodyTimeout: this.requestTimeoutMs,
     });
@@ -210,10 +210,10 @@ export class EutilsClient {
 
   /**
    * With no idle keep-alive connection, a request first opens one, and reaches the server later
-   * than its start by the connect time: enough, measured on loopback, to eat the limiter's whole
-   * margin and draw a 429 in the first second of a run.
+   * than its start by the connect time: on a busy host, even on loopback, enough to eat the
+   * limiter's whole margin and draw a 429.
    */
-  private readonly connectAllowanceMs = (): number => (this.pool.stats.free > 0 ? 0 : NEW_CONNECTION_ALLOWANCE_MS);
+  private readonly connectAllowanceMs = (): number => (this.pool.stats.free > 0 ? 0 : this.connects.connectMs);
 
   /**
    * One attempt: the body as text, or a TransientError / FinalHttpError saying why not. Its clock

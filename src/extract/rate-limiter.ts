@@ -80,6 +80,22 @@ export class StartRateLimiter {
   }
 
   /**
+   * How late an arrival may be without room reserved for it: a quarter of what maxRps + 1 evenly
+   * spaced starts leave to spare in a sliding second (13 ms at the default pace), half the share
+   * kept for the way to the server. Opening a connection to a nearby host takes a few ms, and
+   * giving up a reserved start to make room for that would cost a whole spacing.
+   */
+  private get absorbedDelayMs(): number {
+    return Math.max(0, (this.maxRps * this.spacingMs - 1000) / 4);
+  }
+
+  /** How much later than usual the waiter's request will arrive, beyond what the margin absorbs. */
+  private extraArrivalMs(waiter: Waiter): number {
+    const delayMs = waiter.arrivalDelayMs?.() ?? 0;
+    return delayMs <= this.absorbedDelayMs ? 0 : delayMs;
+  }
+
+  /**
    * Resolves when this caller may start one request; rejects if `signal` aborts first, or with
    * the budget's error if the budget cannot be asked. `arrivalDelayMs`, asked as the start is
    * taken, says how much later than usual this request will reach the server (a request that
@@ -174,7 +190,7 @@ export class StartRateLimiter {
           continue;
         }
         const head = this.waiters[0] as Waiter;
-        if (!this.roomForArrival(head.arrivalDelayMs?.() ?? 0)) continue;
+        if (!this.roomForArrival(this.extraArrivalMs(head))) continue;
         this.reserved.shift();
         this.waiters.shift()?.grant();
       }
@@ -192,7 +208,7 @@ export class StartRateLimiter {
   private async reserve(): Promise<void> {
     const held = this.reserved.length;
     const first = this.waiters[held] as Waiter;
-    const allowanceMs = first.arrivalDelayMs?.() ?? 0;
+    const allowanceMs = this.extraArrivalMs(first);
     const span = Math.floor(RESERVATION_SPAN_MS / this.spacingMs) - (held > 0 ? 1 : 0);
     const count = allowanceMs > 0 ? 1 : Math.max(1, Math.min(this.waiters.length - held, span));
     const gapsMs = Array.from({ length: count }, (_, index) => this.spacingMs + (index === 0 ? allowanceMs : 0));

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EutilsClient } from '../../src/extract/eutils-client.js';
 import { cutPubmedArticleSet } from '../../src/extract/efetch-response.js';
 import { StartRateLimiter } from '../../src/extract/rate-limiter.js';
-import { type ReservationRequest, type StartBudget, monotonicNow } from '../../src/extract/start-budget.js';
+import { LocalStartBudget, type ReservationRequest, type StartBudget, monotonicNow } from '../../src/extract/start-budget.js';
 import { type FakeEutils, startFakeEutils } from '../support/fake-eutils.js';
 import { loadPubmedFixtureRecords } from '../support/ncbi-fixtures.js';
 import { maxStartsInAnyWindow } from '../support/request-log.js';
@@ -135,6 +135,19 @@ describe('StartRateLimiter', () => {
     expect((times[1] as number) - (times[0] as number)).toBeGreaterThanOrEqual(579);
     expect((times[2] as number) - (times[1] as number)).toBeGreaterThanOrEqual(499);
     expect((times[2] as number) - (times[1] as number)).toBeLessThan(579);
+  });
+
+  it('reserves no room for an arrival delay that the margin absorbs (a quick connect), and room for a longer one', async () => {
+    const asked: ReservationRequest[] = [];
+    const budget = new LocalStartBudget();
+    const recording: StartBudget = { reserve: (request) => (asked.push(request), budget.reserve(request)), pause: (ms) => budget.pause(ms) };
+    // At 2 requests/s and pace 0.95, 3 starts span 1053 ms: 53 ms to spare, 13 ms of it for a late arrival.
+    const limiter = new StartRateLimiter(2, 0.95, recording);
+    await limiter.acquire(undefined, () => 12);
+    await limiter.acquire(undefined, () => 14);
+    // The second caller asks until its start is free, each time with room for its arrival.
+    expect(asked[0]!.allowanceMs).toBe(0);
+    expect(asked.slice(1).map((request) => request.gapsMs)).toEqual(asked.slice(1).map(() => [1000 / 1.9 + 14]));
   });
 
   it('drops a waiter whose signal aborts, and gives its start to the next one', async () => {
