@@ -1,4 +1,5 @@
 /** What every run command (backfill, refresh, sync) shares: client, database, signals, summary. */
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import type { JobContext } from '../../jobs/context.js';
 import type { Config } from '../config.js';
@@ -75,6 +76,9 @@ export interface RunSignals {
 export function abortOnSignals(logger: Logger): RunSignals {
   const stop = new AbortController();
   const cancel = new AbortController();
+  // Every E-utilities call in flight listens to these until it ends: dozens at 10 requests/s,
+  // which is no leak, and Node's warning at 11 would be printed to the user.
+  setMaxListeners(0, stop.signal, cancel.signal);
   let received: NodeJS.Signals | undefined;
   let grace: NodeJS.Timeout | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
