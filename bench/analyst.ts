@@ -59,7 +59,7 @@ function rowFactory(): (index: number, retitled: boolean) => UpsertRow {
       title,
       // As in PubMed, most authors are in few records (here 5,000 namesakes of each), so the
       // facet table is large and a single facet is a small part of it.
-      facets: template.facets.map((facet) => (facet.facet === 'author' ? { ...facet, value: `${facet.value} ${pmid % 5_000}` } : facet)),
+      facet_values: template.facet_values.map((value, index) => (template.facet_names[index] === 'author' ? `${value} ${pmid % 5_000}` : value)),
       pubmed_xml: swap(template.pubmed_xml),
     };
   };

@@ -7,10 +7,13 @@
 import { indexableText, replacementCharacters, storableXml } from '../transform/storable-text.js';
 import { TRANSFORM_VERSION } from '../transform/index.js';
 import { pubmedRevised } from '../transform/revised.js';
-import type { FacetRow, TransformedRecord } from '../transform/types.js';
-import { citationRows, type CitationRow, type MeshRow } from './citation-rows.js';
+import type { TransformedRecord } from '../transform/types.js';
+import { citationRows, meshColumns, type CitationRow, type MeshColumns } from './citation-rows.js';
 
-/** One record as the load statements take it: the catalogue_record columns, facets and sources. */
+/**
+ * One record as the load statements take it: the catalogue_record columns, facets and sources.
+ * Its many small rows (facets, MeSH) come as columns of plain values, not one object each.
+ */
 export interface UpsertRow {
   pmid: number;
   catalogue_id: string;
@@ -23,12 +26,14 @@ export interface UpsertRow {
   publish_year: number | null;
   doi: string | null;
   pmcid: string | null;
-  facets: readonly FacetRow[];
+  /** The record_facet rows: facet names and their values, in parallel. */
+  facet_names: readonly string[];
+  facet_values: readonly string[];
   pubmed_xml: string;
   pmc_article_xml: string | null;
   pmc_summary_xml: string | null;
   /** record_mesh rows read from the PubMed XML (citation-rows.ts), written with the XML. */
-  mesh: readonly MeshRow[];
+  mesh: MeshColumns;
   /** The record_citation row; null for a book. */
   citation: CitationRow | null;
   /** The TRANSFORM_VERSION that built the row. */
@@ -55,6 +60,7 @@ export function toUpsertRow(record: TransformedRecord): UpsertRow {
   const year = YEAR.exec(record.record.publishDate[0] ?? '')?.[1];
   const pmcNumber = PMC_CATALOGUE_ID.exec(record.catalogueId)?.[1];
   const pubmedXml = storableXml(record.sourceXml);
+  const { mesh, citation } = citationRows(pubmedXml);
   return {
     pmid: record.pmid,
     catalogue_id: indexableText(record.catalogueId),
@@ -66,9 +72,11 @@ export function toUpsertRow(record: TransformedRecord): UpsertRow {
     publish_year: year === undefined ? null : Number(year),
     doi: nullableIndexable(record.derived.doi_str_mv?.[0]),
     pmcid: pmcNumber === undefined ? null : `PMC${pmcNumber}`,
-    facets: record.facets,
+    facet_names: record.facets.map((facet) => facet.facet),
+    facet_values: record.facets.map((facet) => facet.value),
     pubmed_xml: pubmedXml,
-    ...citationRows(pubmedXml),
+    mesh: meshColumns(mesh),
+    citation,
     pmc_article_xml: record.pmcArticleXml === undefined ? null : storableXml(record.pmcArticleXml),
     pmc_summary_xml: record.pmcSummaryXml === undefined ? null : storableXml(record.pmcSummaryXml),
     transform_version: TRANSFORM_VERSION,

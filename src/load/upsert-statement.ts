@@ -84,8 +84,10 @@ export async function runUpsertStatement(
   const importOrder = origin.importOrder ?? null;
   const texts = (column: (row: UpsertRow) => string | null) => textArray(backend, rows.map(column));
   const pmids = bigintArray(backend, rows.map((row) => row.pmid));
-  const facets = rows.flatMap((row) => row.facets.map((facet) => ({ pmid: row.pmid, ...facet })));
-  const mesh = rows.flatMap((row) => row.mesh.map((heading) => [row.pmid, heading] as const));
+  // Facet and MeSH columns of the whole batch, each row's PMID repeated for each of its rows.
+  const facetPmids = rows.flatMap((row) => row.facet_names.map(() => row.pmid));
+  const meshPmids = rows.flatMap((row) => row.mesh.heading.map(() => row.pmid));
+  const meshTexts = (column: 'descriptor' | 'descriptor_ui' | 'qualifier' | 'qualifier_ui') => textArray(backend, rows.flatMap((row) => row.mesh[column]));
   const citations = rows.flatMap((row) => (row.citation === null ? [] : [{ pmid: row.pmid, citation: row.citation }]));
   const { rows: results } = await sql<ResultRow>`
     WITH input AS (
@@ -173,9 +175,9 @@ export async function runUpsertStatement(
     ),
     new_facets AS (
       SELECT f.pmid, w.op, f.facet, f.value
-      FROM unnest(${bigintArray(backend, facets.map((facet) => facet.pmid))}::bigint[],
-        ${textArray(backend, facets.map((facet) => facet.facet))}::text[],
-        ${textArray(backend, facets.map((facet) => facet.value))}::text[]) AS f(pmid, facet, value)
+      FROM unnest(${bigintArray(backend, facetPmids)}::bigint[],
+        ${textArray(backend, rows.flatMap((row) => row.facet_names))}::text[],
+        ${textArray(backend, rows.flatMap((row) => row.facet_values))}::text[]) AS f(pmid, facet, value)
       JOIN written_rows w USING (pmid)
     ),
     facets_removed AS (
@@ -217,13 +219,11 @@ export async function runUpsertStatement(
     mesh_added AS (
       INSERT INTO record_mesh (pmid, heading, descriptor, descriptor_ui, qualifier, qualifier_ui, major_topic)
       SELECT m.pmid, m.heading, m.descriptor, m.descriptor_ui, m.qualifier, m.qualifier_ui, m.major_topic <> 0
-      FROM unnest(${bigintArray(backend, mesh.map(([pmid]) => pmid))}::bigint[],
-        ${intArray(backend, mesh.map(([, row]) => row.heading))}::int[],
-        ${textArray(backend, mesh.map(([, row]) => row.descriptor))}::text[],
-        ${textArray(backend, mesh.map(([, row]) => row.descriptor_ui))}::text[],
-        ${textArray(backend, mesh.map(([, row]) => row.qualifier))}::text[],
-        ${textArray(backend, mesh.map(([, row]) => row.qualifier_ui))}::text[],
-        ${intArray(backend, mesh.map(([, row]) => (row.major_topic ? 1 : 0)))}::int[])
+      FROM unnest(${bigintArray(backend, meshPmids)}::bigint[],
+        ${intArray(backend, rows.flatMap((row) => row.mesh.heading))}::int[],
+        ${meshTexts('descriptor')}::text[], ${meshTexts('descriptor_ui')}::text[],
+        ${meshTexts('qualifier')}::text[], ${meshTexts('qualifier_ui')}::text[],
+        ${intArray(backend, rows.flatMap((row) => row.mesh.major_topic.map((major) => (major ? 1 : 0))))}::int[])
         AS m(pmid, heading, descriptor, descriptor_ui, qualifier, qualifier_ui, major_topic)
       JOIN sources_written USING (pmid)
     ),

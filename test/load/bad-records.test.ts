@@ -79,7 +79,7 @@ describe.each(backends)('a batch with records the database refuses on $name', (b
     // Rows as no transform builds them: values only the database refuses.
     const rows = fixtureRows.map((row) => {
       if (row === nul) return { ...row, title: `${row.title}\0` };
-      if (row === oversized) return { ...row, facets: [...row.facets, { facet: 'author', value: incompressible(3000, 'author') }] };
+      if (row === oversized) return { ...row, facet_names: [...row.facet_names, 'author'], facet_values: [...row.facet_values, incompressible(3000, 'author')] };
       return row;
     });
     const others = fixtureRows.filter((row) => row !== nul && row !== oversized).map((row) => row.pmid);

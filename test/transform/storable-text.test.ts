@@ -77,7 +77,7 @@ describe('a PubMed record with values the catalogue cannot store as they are', (
     expect(transformed.derived.container_title).toBe(journal);
     expect(transformed.derived.doi_str_mv).toEqual([doi]);
     expect(JSON.parse(row.record_json).author[0]).toBe(`${author}, Ellen`);
-    const facet = (name: string) => row.facets.filter((f) => f.facet === name).map((f) => f.value);
+    const facet = (name: string) => row.facet_values.filter((_, index) => row.facet_names[index] === name);
     expect(facet('author')[0]).toBe(author.slice(0, MAX_INDEXED_BYTES));
     expect(facet('journal')).toEqual([journal.slice(0, MAX_INDEXED_BYTES)]);
     expect(row.journal).toBe(journal.slice(0, MAX_INDEXED_BYTES));
