@@ -2,9 +2,9 @@
  * One `import` run over NCBI's bulk files, fed one file at a time (a directory listing, or a
  * download loop as each file arrives). For each file: claim it (import-files.ts; a file done
  * before writes nothing unless forced, one another importer holds is left to it), check it whole
- * (md5 against its sidecar, gzip to its end), then stream it through the pipeline in batches,
- * each loaded with the file's checkpoint in its transaction, under the file-order rules
- * (file-deletions.ts). A refused file is reported with one line naming it, and the run goes on
+ * (md5 against its sidecar; without one, gzip to its end), then stream it through the pipeline
+ * in batches, each loaded with the file's checkpoint in its transaction, under the file-order
+ * rules (file-deletions.ts). A refused file is reported with one line naming it, and the run goes on
  * to the next; the run ends `partial` when any file was refused.
  */
 import { randomUUID } from 'node:crypto';
@@ -20,6 +20,12 @@ import { importBatches } from './import-source.js';
 import type { ProgressReporter, ProgressSnapshot } from './progress.js';
 
 const HEARTBEAT_INTERVAL_MS = 10_000;
+/**
+ * Batches read ahead of the load. The settings' number hides NCBI's latency; a file on disk has
+ * none, so this is only what keeps the transform workers and the load busy. Each batch more is
+ * up to MAX_BATCH_BYTES of XML and its rows held at once, and is what peak memory grows with.
+ */
+const BATCHES_IN_FLIGHT = 4;
 const MEGABYTE = 1 << 20;
 
 export interface FileOutcome {
@@ -176,7 +182,7 @@ export class ImportRun {
         complete = context.signal?.aborted !== true;
       })(), { ...context, ...(progress === undefined ? {} : { progress }) }, {
         batchSize: this.options.batchSize ?? context.settings.batchSize,
-        batchesInFlight: context.settings.batchesInFlight,
+        batchesInFlight: Math.min(BATCHES_IN_FLIGHT, context.settings.batchesInFlight),
         origin: { importOrder, fileName: name },
         loadsAtOnce: 1,
         afterLoad: async (trx, batch) => {
