@@ -28,6 +28,11 @@ export interface SourceParts {
   pmc: Array<[string, PmcRecordXml]>;
   /** PMC parts stored with the records, by PMID, when the source read them along. */
   stored?: Array<[number, StoredPmcParts]>;
+  /**
+   * Records rebuilt from stored XML: the content hash each one held when it was read, for those
+   * the current transform built. A row that comes out with that hash writes nothing.
+   */
+  builtAs?: ReadonlyMap<number, string>;
   /** PMIDs the source reports deleted (PubMed's `<DeleteCitation>`). */
   deleted: number[];
   /** PMIDs asked for that the source does not have. */

@@ -2,13 +2,21 @@
  * Batches of records rebuilt from the XML stored with them (record_source): no request to NCBI.
  * Records are read in PMID order, a page at a time after the last PMID read (keyset pagination,
  * so a page costs the same at the end of the catalogue as at its start), and the checkpoint is
- * the last PMID of the batch. Only active records are read: a tombstone stays one.
+ * the last PMID of the batch. Only active records are rebuilt: a tombstone stays one.
+ *
+ * A page is the next catalogue_record rows in primary-key order, and each one's XML is then looked
+ * up by key. Written as a join filtered on status, the read left the plan to statistics, and
+ * without them (a catalogue just loaded, autovacuum not yet round) PostgreSQL guessed few active
+ * rows and joined and sorted every record after the keyset for each page, so the nth page cost n
+ * times the first. The page also brings each record's content hash, so that a rebuild the current
+ * transform leaves as it was writes nothing (see rebuilt-unchanged.ts).
  */
 import { sql } from 'kysely';
 import type { PubmedRecordXml } from '../extract/types.js';
 import { bigintArray } from '../load/array-params.js';
 import type { CatalogueDatabase } from '../load/db.js';
 import { storedPmcParts } from '../load/stored-pmc.js';
+import { TRANSFORM_VERSION } from '../transform/index.js';
 import type { SourceBatch } from './batch-source.js';
 
 /** Which stored records to rebuild: the given PMIDs, every record, or those an older transform built. */
@@ -32,7 +40,10 @@ export interface StoredSourceOptions {
 
 interface StoredRow {
   pmid: number | string;
-  pubmed_xml: string;
+  content_hash: string;
+  transform_version: number;
+  /** Null for a tombstone, or a record stored without its XML: nothing to rebuild. */
+  pubmed_xml: string | null;
   pmc_article_xml: string | null;
   pmc_summary_xml: string | null;
 }
@@ -60,12 +71,15 @@ export async function* storedBatches(database: CatalogueDatabase, options: Store
   while (options.signal?.aborted !== true) {
     const wanted = given?.filter((pmid) => pmid > afterPmid).slice(0, batchSize);
     if (wanted?.length === 0) return;
-    const rows = await readPage(database, selection, afterPmid, wanted ?? batchSize);
-    if (wanted === undefined && rows.length === 0) return;
-    const found = new Set(rows.map((row) => Number(row.pmid)));
-    const lastPmid = wanted?.at(-1) ?? Number(rows.at(-1)!.pmid);
-    const requested = wanted?.length ?? rows.length;
+    const page = await readPage(database, selection, afterPmid, wanted ?? batchSize);
+    if (wanted === undefined && page.length === 0) return;
+    const rows = page.filter((row): row is StoredRow & { pubmed_xml: string } => row.pubmed_xml !== null);
+    const lastPmid = wanted?.at(-1) ?? Number(page.at(-1)!.pmid);
     afterPmid = lastPmid;
+    // A page of tombstones has nothing to rebuild: read on.
+    if (wanted === undefined && rows.length === 0) continue;
+    const found = new Set(rows.map((row) => Number(row.pmid)));
+    const requested = wanted?.length ?? rows.length;
     done += requested;
     yield {
       requested,
@@ -76,6 +90,7 @@ export async function* storedBatches(database: CatalogueDatabase, options: Store
         records: rows.map(toRecordXml),
         pmc: [],
         stored: rows.map((row) => [Number(row.pmid), storedPmcParts(row)]),
+        builtAs: new Map(rows.filter((row) => row.transform_version === TRANSFORM_VERSION).map((row) => [Number(row.pmid), row.content_hash])),
         deleted: [],
         missing: [],
         failed: (wanted ?? [])
@@ -86,6 +101,7 @@ export async function* storedBatches(database: CatalogueDatabase, options: Store
   }
 }
 
+/** The page's catalogue rows in PMID order, each with its XML when it is active (see the module comment). */
 async function readPage(database: CatalogueDatabase, selection: StoredSelection, afterPmid: number, wanted: number[] | number): Promise<StoredRow[]> {
   const filter =
     typeof wanted !== 'number'
@@ -93,17 +109,26 @@ async function readPage(database: CatalogueDatabase, selection: StoredSelection,
       : 'builtBefore' in selection
         ? sql`AND c.transform_version < ${selection.builtBefore}`
         : sql``;
+  // OFFSET 0 keeps each lookup a lookup by key, whatever the planner makes of the page's size.
   const { rows } = await sql<StoredRow>`
-    SELECT s.pmid, s.pubmed_xml, s.pmc_article_xml, s.pmc_summary_xml
-    FROM catalogue_record c JOIN record_source s ON s.pmid = c.pmid
-    WHERE c.status = 'active' AND c.pmid > ${afterPmid} ${filter}
+    SELECT c.pmid, c.content_hash, c.transform_version, s.pubmed_xml, s.pmc_article_xml, s.pmc_summary_xml
+    FROM (
+      SELECT c.pmid, c.status, c.content_hash, c.transform_version FROM catalogue_record c
+      WHERE c.pmid > ${afterPmid} ${filter}
+      ORDER BY c.pmid
+      ${typeof wanted === 'number' ? sql`LIMIT ${wanted}` : sql``}
+    ) AS c
+    LEFT JOIN LATERAL (
+      SELECT s.pubmed_xml, s.pmc_article_xml, s.pmc_summary_xml FROM record_source s
+      WHERE s.pmid = c.pmid AND c.status = 'active'
+      OFFSET 0
+    ) AS s ON true
     ORDER BY c.pmid
-    ${typeof wanted === 'number' ? sql`LIMIT ${wanted}` : sql``}
   `.execute(database.db);
   return rows;
 }
 
-function toRecordXml(row: StoredRow): PubmedRecordXml {
+function toRecordXml(row: StoredRow & { pubmed_xml: string }): PubmedRecordXml {
   return {
     pmid: Number(row.pmid),
     kind: row.pubmed_xml.trimStart().startsWith('<PubmedBookArticle') ? 'book' : 'article',
