@@ -15,6 +15,7 @@ import type { CatalogueDatabase } from './load/db.js';
 import type { FileOrigin } from './load/file-deletions.js';
 import type { Database } from './load/schema.js';
 import { loadFetchedBatch } from './load/load-batch.js';
+import { rowsToWrite } from './load/rebuilt-unchanged.js';
 import { noteHeldMisses } from './load/missing-guard.js';
 import { readStoredPmc } from './load/stored-pmc.js';
 import { heartbeat, recordBatchProgress, type RunCounters, type RunHandle } from './load/runs.js';
@@ -140,10 +141,11 @@ export async function loadBatches(
   };
 
   const load = async ({ batch, parts, rows, transformFailed }: Transformed, turn: LoadTurn): Promise<void> => {
+    const written = rowsToWrite(rows, parts.builtAs);
     const delta = await database.db.transaction().execute(async (trx) => {
       turn.began();
       const loaded = await loadFetchedBatch(trx, database.backend, run.id, {
-        rows,
+        rows: written.rows,
         deleted: parts.deleted,
         missing: parts.missing,
         requested: batch.requested,
@@ -153,6 +155,7 @@ export async function loadBatches(
       const failed = [...parts.failed, ...transformFailed, ...loaded.failed];
       const batchDelta: Partial<RunCounters> = {
         ...loaded.counts,
+        unchanged: loaded.counts.unchanged + written.unchanged,
         requested: batch.requested,
         failed: failed.length + (loaded.held?.pmids.length ?? 0),
         invalid: batch.invalid,
