@@ -1,7 +1,7 @@
 /**
  * NCBI's bulk files on local disk: which files a path names, their place in NCBI's order, the
  * check of a file before anything of it is loaded (md5 against its `.md5` sidecar; without one,
- * gzip read to its end), and the file's items as a stream (read → gunzip → UTF-8 → record-stream.ts), so
+ * gzip read to its end), and the file's items as a stream (read → gunzip → record-stream.ts), so
  * memory stays flat whatever the file's size.
  */
 import { createHash } from 'node:crypto';
@@ -137,9 +137,8 @@ export async function* fileItems(path: string, onBytes: (bytes: number) => void 
   const text: Readable = isGzip(path)
     ? pipeline(source, counted, createGunzip({ chunkSize: 1 << 16 }), () => undefined)
     : pipeline(source, counted, () => undefined);
-  text.setEncoding('utf8');
   try {
-    yield* bulkItems(text as AsyncIterable<string>, name);
+    yield* bulkItems(text as AsyncIterable<Buffer>, name);
   } catch (error) {
     throw fileError(name, error);
   } finally {
