@@ -22,10 +22,11 @@ import type { ProgressReporter, ProgressSnapshot } from './progress.js';
 const HEARTBEAT_INTERVAL_MS = 10_000;
 /**
  * Batches read ahead of the load. The settings' number hides NCBI's latency; a file on disk has
- * none, so this is only what keeps the transform workers and the load busy. Each batch more is
- * up to MAX_BATCH_BYTES of XML and its rows held at once, and is what peak memory grows with.
+ * none. A file's batches load one at a time, and a batch transforms faster than it loads, so two
+ * transformed while one loads keep the load busy. Each batch more is up to MAX_BATCH_BYTES of XML
+ * and its rows held at once, for nothing.
  */
-const BATCHES_IN_FLIGHT = 4;
+const BATCHES_IN_FLIGHT = 2;
 const MEGABYTE = 1 << 20;
 
 export interface FileOutcome {
