@@ -82,15 +82,13 @@ export async function runUpsertStatement(
   origin: RowOrigin = {},
 ): Promise<Map<number, RowResult>> {
   const importOrder = origin.importOrder ?? null;
-  const texts = (column: (row: UpsertRow) => string | null, of = rows) => textArray(backend, of.map(column));
+  const texts = (column: (row: UpsertRow) => string | null) => textArray(backend, rows.map(column));
   const pmids = bigintArray(backend, rows.map((row) => row.pmid));
-  // A record rebuilt from its stored XML brings that same XML: nothing read from it is sent.
-  const xmlRows = origin.rebuilt === true ? [] : rows;
   // Facet and MeSH columns of the whole batch, each row's PMID repeated for each of its rows.
   const facetPmids = rows.flatMap((row) => row.facet_names.map(() => row.pmid));
-  const meshPmids = xmlRows.flatMap((row) => row.mesh.heading.map(() => row.pmid));
-  const meshTexts = (column: 'descriptor' | 'descriptor_ui' | 'qualifier' | 'qualifier_ui') => textArray(backend, xmlRows.flatMap((row) => row.mesh[column]));
-  const citations = xmlRows.flatMap((row) => (row.citation === null ? [] : [{ pmid: row.pmid, citation: row.citation }]));
+  const meshPmids = rows.flatMap((row) => row.mesh.heading.map(() => row.pmid));
+  const meshTexts = (column: 'descriptor' | 'descriptor_ui' | 'qualifier' | 'qualifier_ui') => textArray(backend, rows.flatMap((row) => row.mesh[column]));
+  const citations = rows.flatMap((row) => (row.citation === null ? [] : [{ pmid: row.pmid, citation: row.citation }]));
   const { rows: results } = await sql<ResultRow>`
     WITH input AS (
       SELECT pmid, catalogue_id, content_hash, record::jsonb AS record, derived::jsonb AS derived,
@@ -201,9 +199,8 @@ export async function runUpsertStatement(
     sources_written AS (
       INSERT INTO record_source (pmid, pubmed_xml, pmc_article_xml, pmc_summary_xml)
       SELECT s.pmid, s.pubmed_xml, s.pmc_article_xml, s.pmc_summary_xml
-      FROM unnest(${bigintArray(backend, xmlRows.map((row) => row.pmid))}::bigint[], ${texts((row) => row.pubmed_xml, xmlRows)}::text[],
-        ${texts((row) => row.pmc_article_xml, xmlRows)}::text[], ${texts((row) => row.pmc_summary_xml, xmlRows)}::text[])
-        AS s(pmid, pubmed_xml, pmc_article_xml, pmc_summary_xml)
+      FROM unnest(${pmids}::bigint[], ${texts((row) => row.pubmed_xml)}::text[], ${texts((row) => row.pmc_article_xml)}::text[],
+        ${texts((row) => row.pmc_summary_xml)}::text[]) AS s(pmid, pubmed_xml, pmc_article_xml, pmc_summary_xml)
       JOIN written USING (pmid)
       ON CONFLICT (pmid) DO UPDATE SET pubmed_xml = excluded.pubmed_xml,
         pmc_article_xml = excluded.pmc_article_xml, pmc_summary_xml = excluded.pmc_summary_xml,
@@ -223,10 +220,10 @@ export async function runUpsertStatement(
       INSERT INTO record_mesh (pmid, heading, descriptor, descriptor_ui, qualifier, qualifier_ui, major_topic)
       SELECT m.pmid, m.heading, m.descriptor, m.descriptor_ui, m.qualifier, m.qualifier_ui, m.major_topic <> 0
       FROM unnest(${bigintArray(backend, meshPmids)}::bigint[],
-        ${intArray(backend, xmlRows.flatMap((row) => row.mesh.heading))}::int[],
+        ${intArray(backend, rows.flatMap((row) => row.mesh.heading))}::int[],
         ${meshTexts('descriptor')}::text[], ${meshTexts('descriptor_ui')}::text[],
         ${meshTexts('qualifier')}::text[], ${meshTexts('qualifier_ui')}::text[],
-        ${intArray(backend, xmlRows.flatMap((row) => row.mesh.major_topic.map((major) => (major ? 1 : 0))))}::int[])
+        ${intArray(backend, rows.flatMap((row) => row.mesh.major_topic.map((major) => (major ? 1 : 0))))}::int[])
         AS m(pmid, heading, descriptor, descriptor_ui, qualifier, qualifier_ui, major_topic)
       JOIN sources_written USING (pmid)
     ),
