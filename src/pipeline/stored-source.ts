@@ -7,9 +7,9 @@
  * A page is the next catalogue_record rows in primary-key order, and each one's XML is then looked
  * up by key. Written as a join filtered on status, the read left the plan to statistics, and
  * without them (a catalogue just loaded, autovacuum not yet round) PostgreSQL guessed few active
- * rows and joined and sorted every record after the keyset for each page, so the nth page cost n
- * times the first. The page also brings each record's content hash, so that a rebuild the current
- * transform leaves as it was writes nothing (see rebuilt-unchanged.ts).
+ * rows and joined and sorted every record after the keyset for each page, so a page cost as much
+ * as the rest of the catalogue. The page also brings each record's content hash, so that a
+ * rebuild the current transform leaves as it was writes nothing (see rebuilt-unchanged.ts).
  */
 import { sql } from 'kysely';
 import type { PubmedRecordXml } from '../extract/types.js';
