@@ -149,6 +149,7 @@ export async function loadBatches(
         deleted: parts.deleted,
         missing: parts.missing,
         requested: batch.requested,
+        ...(parts.versionsRead === undefined ? {} : { versionsRead: parts.versionsRead }),
         ...(options.checked === false ? { checked: false } : {}),
         ...(options.origin === undefined ? {} : { origin: options.origin }),
       }, { maxShare: options.maxMissingShare, batchSize: options.batchSize });

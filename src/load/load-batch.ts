@@ -26,6 +26,8 @@ export interface FetchedBatch {
   checked?: boolean;
   /** The bulk file the batch was read from: file order decides what is older (see file-deletions.ts). */
   origin?: FileOrigin;
+  /** Rebuilt records: the version each had when its XML was read (see SourceParts.versionsRead). */
+  versionsRead?: ReadonlyMap<number, number>;
 }
 
 export interface LoadedBatch {
@@ -62,6 +64,7 @@ export async function loadFetchedBatch(
     upsertBatch({ db: trx, backend }, part, runId, {
       ...(batch.checked === false ? { checked: false } : {}),
       ...(origin === undefined ? {} : { importOrder: origin.importOrder }),
+      ...(batch.versionsRead === undefined ? {} : { versionsRead: batch.versionsRead }),
     }),
   );
   const upserted = combined(loaded);

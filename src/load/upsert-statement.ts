@@ -18,6 +18,10 @@
  * what is stored — from a later file, or, against a record E-utilities brought, revised earlier —
  * is classified `older` and not written. The check reads the same snapshot as the version check,
  * so a later file's record committed meanwhile is seen when the record's statement runs again.
+ *
+ * Records rebuilt from stored XML (retransform, enrich) carry the version their record had when
+ * the XML was read (`versionsRead`). A record at another version now was changed by another loader
+ * since, from newer XML than the rebuild's: the rebuilt row is classified `older`, not written.
  */
 import { sql, type Transaction } from 'kysely';
 import { bigintArray, intArray, textArray } from './array-params.js';
@@ -38,6 +42,8 @@ export interface RowOrigin {
   importOrder?: number;
   /** Rebuilt from stored XML: the record keeps the import_order it has. */
   rebuilt?: boolean;
+  /** Rebuilt from stored XML: each record's version when the XML was read. */
+  versionsRead?: ReadonlyMap<number, number>;
 }
 
 interface ResultRow {
@@ -82,6 +88,7 @@ export async function runUpsertStatement(
   origin: RowOrigin = {},
 ): Promise<Map<number, RowResult>> {
   const importOrder = origin.importOrder ?? null;
+  const versionsRead = intArray(backend, rows.map((row) => origin.versionsRead?.get(row.pmid) ?? null));
   const texts = (column: (row: UpsertRow) => string | null) => textArray(backend, rows.map(column));
   const pmids = bigintArray(backend, rows.map((row) => row.pmid));
   // Facet and MeSH columns of the whole batch, each row's PMID repeated for each of its rows.
@@ -92,19 +99,21 @@ export async function runUpsertStatement(
   const { rows: results } = await sql<ResultRow>`
     WITH input AS (
       SELECT pmid, catalogue_id, content_hash, record::jsonb AS record, derived::jsonb AS derived,
-        title, journal, publish_year, doi, pmcid, transform_version, pubmed_revised::date AS pubmed_revised, position
+        title, journal, publish_year, doi, pmcid, transform_version, pubmed_revised::date AS pubmed_revised, version_read, position
       FROM unnest(${pmids}::bigint[], ${texts((row) => row.catalogue_id)}::text[], ${texts((row) => row.content_hash)}::text[],
         ${texts((row) => row.record_json)}::text[], ${texts((row) => row.derived_json)}::text[], ${texts((row) => row.title)}::text[],
         ${texts((row) => row.journal)}::text[], ${intArray(backend, rows.map((row) => row.publish_year))}::int[],
         ${texts((row) => row.doi)}::text[], ${texts((row) => row.pmcid)}::text[],
-        ${intArray(backend, rows.map((row) => row.transform_version))}::int[], ${texts((row) => row.pubmed_revised)}::text[])
+        ${intArray(backend, rows.map((row) => row.transform_version))}::int[], ${texts((row) => row.pubmed_revised)}::text[],
+        ${versionsRead}::int[])
         WITH ORDINALITY AS t(pmid, catalogue_id, content_hash, record, derived, title, journal, publish_year, doi, pmcid,
-          transform_version, pubmed_revised, position)
+          transform_version, pubmed_revised, version_read, position)
     ),
     -- From here to the writes only keys travel; the writes join input for the values.
     classified AS (
       SELECT i.position, i.pmid, i.catalogue_id, i.content_hash, e.version AS old_version, holder.pmid AS id_holder,
-        CASE WHEN e.pmid IS NULL THEN 'insert'
+        CASE WHEN i.version_read IS NOT NULL AND e.version IS DISTINCT FROM i.version_read THEN 'older'
+             WHEN e.pmid IS NULL THEN 'insert'
              WHEN ${importOrder}::int IS NOT NULL
                AND (e.import_order > ${importOrder}::int
                  OR (e.import_order IS NULL AND e.status = 'active' AND e.pubmed_revised > i.pubmed_revised)) THEN 'older'

@@ -45,6 +45,8 @@ export interface UpsertOptions {
   checked?: boolean;
   /** import_file.import_order of the bulk file the rows come from (see upsert-statement.ts). */
   importOrder?: number;
+  /** Rows rebuilt from stored XML: the version each record had when the XML was read (see upsert-statement.ts). */
+  versionsRead?: ReadonlyMap<number, number>;
 }
 
 export async function upsertBatch(target: DatabaseTarget, rows: readonly UpsertRow[], runId: number, options: UpsertOptions = {}): Promise<UpsertResult> {
@@ -58,7 +60,11 @@ export async function upsertBatch(target: DatabaseTarget, rows: readonly UpsertR
   const inTransaction = (work: (trx: Transaction<Database>) => Promise<void>): Promise<void> =>
     db.isTransaction ? work(db as Transaction<Database>) : db.transaction().execute(work);
   const loading = inTransaction(async (trx) => {
-    const origin = { ...(options.importOrder === undefined ? {} : { importOrder: options.importOrder }), rebuilt: options.checked === false };
+    const origin = {
+      ...(options.importOrder === undefined ? {} : { importOrder: options.importOrder }),
+      ...(options.versionsRead === undefined ? {} : { versionsRead: options.versionsRead }),
+      rebuilt: options.checked === false,
+    };
     const unchanged = options.checked === false ? await settleRebuiltUnchanged(trx, backend, pending) : await touchUnchanged(trx, backend, pending, origin);
     for (const pmid of unchanged) outcomes.set(pmid, 'unchanged');
     pending = pending.filter((row) => !unchanged.has(row.pmid));

@@ -33,6 +33,12 @@ export interface SourceParts {
    * the current transform built. A row that comes out with that hash writes nothing.
    */
   builtAs?: ReadonlyMap<number, string>;
+  /**
+   * Records rebuilt from stored XML: the version each one had when its XML was read. One that
+   * another loader (a refresh, an import) has changed since keeps that change, which is newer
+   * than the XML read: the rebuilt row is counted `older` and not written.
+   */
+  versionsRead?: ReadonlyMap<number, number>;
   /** PMIDs the source reports deleted (PubMed's `<DeleteCitation>`). */
   deleted: number[];
   /** PMIDs asked for that the source does not have. */

@@ -42,6 +42,7 @@ export interface EnrichSourceOptions {
 interface LackingRow {
   pmid: number | string;
   pmcid: string;
+  version: number;
   pubmed_xml: string;
 }
 
@@ -63,7 +64,7 @@ export async function* enrichBatches(database: CatalogueDatabase, options: Enric
   let left = options.limit ?? Number.POSITIVE_INFINITY;
   while (left > 0 && options.signal?.aborted !== true) {
     const { rows } = await sql<LackingRow>`
-      SELECT c.pmid, c.pmcid, s.pubmed_xml ${lackingPmc(afterPmid)}
+      SELECT c.pmid, c.pmcid, c.version, s.pubmed_xml ${lackingPmc(afterPmid)}
       ORDER BY c.pmid LIMIT ${Math.min(options.batchSize, left)}
     `.execute(database.db);
     if (rows.length === 0) return;
@@ -71,12 +72,13 @@ export async function* enrichBatches(database: CatalogueDatabase, options: Enric
     done += rows.length;
     left -= rows.length;
     const records = rows.map(toRecordXml);
+    const versionsRead = new Map(rows.map((row) => [Number(row.pmid), Number(row.version)]));
     yield {
       requested: rows.length,
       invalid: 0,
       done,
       checkpoint: { afterPmid, done } satisfies EnrichCheckpoint,
-      parts: fetchPmcParts(options, records),
+      parts: fetchPmcParts(options, records).then((parts) => ({ ...parts, versionsRead })),
     };
   }
 }

@@ -42,6 +42,7 @@ interface StoredRow {
   pmid: number | string;
   content_hash: string;
   transform_version: number;
+  version: number;
   /** Null for a tombstone, or a record stored without its XML: nothing to rebuild. */
   pubmed_xml: string | null;
   pmc_article_xml: string | null;
@@ -91,6 +92,7 @@ export async function* storedBatches(database: CatalogueDatabase, options: Store
         pmc: [],
         stored: rows.map((row) => [Number(row.pmid), storedPmcParts(row)]),
         builtAs: new Map(rows.filter((row) => row.transform_version === TRANSFORM_VERSION).map((row) => [Number(row.pmid), row.content_hash])),
+        versionsRead: new Map(rows.map((row) => [Number(row.pmid), Number(row.version)])),
         deleted: [],
         missing: [],
         failed: (wanted ?? [])
@@ -111,9 +113,9 @@ async function readPage(database: CatalogueDatabase, selection: StoredSelection,
         : sql``;
   // OFFSET 0 keeps each lookup a lookup by key, whatever the planner makes of the page's size.
   const { rows } = await sql<StoredRow>`
-    SELECT c.pmid, c.content_hash, c.transform_version, s.pubmed_xml, s.pmc_article_xml, s.pmc_summary_xml
+    SELECT c.pmid, c.content_hash, c.transform_version, c.version, s.pubmed_xml, s.pmc_article_xml, s.pmc_summary_xml
     FROM (
-      SELECT c.pmid, c.status, c.content_hash, c.transform_version FROM catalogue_record c
+      SELECT c.pmid, c.status, c.content_hash, c.transform_version, c.version FROM catalogue_record c
       WHERE c.pmid > ${afterPmid} ${filter}
       ORDER BY c.pmid
       ${typeof wanted === 'number' ? sql`LIMIT ${wanted}` : sql``}

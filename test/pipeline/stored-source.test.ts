@@ -9,7 +9,10 @@ import { createBatchTransformer } from '../../src/pipeline/transform-pool.js';
 import { TRANSFORM_VERSION } from '../../src/transform/index.js';
 import { backends, type TestDatabase } from '../support/databases.js';
 import { silentLogger } from '../support/pipeline.js';
-import { builtByOlderVersion, seedStoredCatalogue } from '../support/stored-catalogue.js';
+import { upsertBatch } from '../../src/load/upsert.js';
+import { transformBatch } from '../../src/pipeline/transform-batch.js';
+import { loadPubmedFixtureRecords, replicateRecords } from '../support/ncbi-fixtures.js';
+import { builtByOlderRule, builtByOlderVersion, seedStoredCatalogue } from '../support/stored-catalogue.js';
 
 describe.each(backends)('stored record pages on $name', (backend) => {
   let database: TestDatabase;
@@ -69,6 +72,47 @@ describe.each(backends)('stored record pages on $name', (backend) => {
 
     expect({ unchanged: counters.unchanged, updated: counters.updated, requested: counters.requested }).toEqual({ unchanged: 30, updated: 0, requested: 30 });
     expect(new Set(statements)).toEqual(new Set(['read a page of stored records', 'UpdateQueryNode etl_run']));
+  });
+});
+
+describe.each(backends)('a rebuild racing another loader on $name', (backend) => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await backend.open();
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  it('leaves a record another loader changed after its XML was read as that loader wrote it, and counts it older', async () => {
+    const pmids = await seedStoredCatalogue(database, 6);
+    await builtByOlderRule(database, pmids);
+    const [raced] = pmids;
+    const revised = replicateRecords(loadPubmedFixtureRecords(), [raced!]).map((copy) => ({
+      ...copy,
+      kind: 'article' as const,
+      xml: copy.xml.replace(/<ArticleTitle>[\s\S]*?<\/ArticleTitle>/, '<ArticleTitle>Title as NCBI revised it.</ArticleTitle>'),
+    }));
+    // A refresh of one record commits between the rebuild's page read and its load.
+    async function* racedSource() {
+      for await (const batch of storedBatches(database, { selection: { all: true }, batchSize: 10, checkpoint: null })) {
+        const parts = await batch.parts;
+        const refresh = await startOrResumeRun(database.db, { job: 'refresh', inputKey: 'racing', params: {} });
+        await upsertBatch(database, transformBatch({ records: revised, pmc: [] }).rows, refresh!.id);
+        yield { ...batch, parts: Promise.resolve(parts) };
+      }
+    }
+    const run = await startOrResumeRun(database.db, { job: 'retransform', inputKey: 'raced', params: {} });
+    const transformer = createBatchTransformer(0);
+
+    const counters = await loadBatches(run!, racedSource(), { database, transformer, logger: silentLogger }, { batchSize: 10, batchesInFlight: 2, checked: false });
+    await transformer.close();
+
+    expect({ updated: counters.updated, older: counters.older }).toEqual({ updated: 5, older: 1 });
+    const { rows } = await sql<{ title: string; version: number; xml_title: boolean }>`
+      SELECT c.record ->> 'title' AS title, c.version, s.pubmed_xml LIKE '%Title as NCBI revised it.%' AS xml_title
+      FROM catalogue_record c JOIN record_source s USING (pmid) WHERE c.pmid = ${raced}`.execute(database.db);
+    expect(rows[0]).toEqual({ title: expect.stringContaining('Title as NCBI revised it'), version: 2, xml_title: true });
   });
 });
 
