@@ -15,7 +15,6 @@ import type { CatalogueDatabase } from './load/db.js';
 import type { FileOrigin } from './load/file-deletions.js';
 import type { Database } from './load/schema.js';
 import { loadFetchedBatch } from './load/load-batch.js';
-import { rowsToWrite } from './load/rebuilt-unchanged.js';
 import { noteHeldMisses } from './load/missing-guard.js';
 import { readStoredPmc } from './load/stored-pmc.js';
 import { heartbeat, recordBatchProgress, type RunCounters, type RunHandle } from './load/runs.js';
@@ -131,21 +130,21 @@ export async function loadBatches(
 
   const transformed = async (batch: SourceBatch): Promise<Transformed> => {
     const parts = await batch.parts;
-    if (parts.records.length === 0) return { batch, parts, rows: [], transformFailed: [] };
-    const { rows, failed } = await context.transformer.transform({
+    if (parts.records.length === 0) return { batch, parts, rows: [], transformFailed: [], unchanged: 0 };
+    const { rows, failed, unchanged } = await context.transformer.transform({
       records: parts.records,
       pmc: parts.pmc,
       stored: parts.stored ?? (await readStoredPmc(database, lackingPmcParts(parts))),
+      ...(parts.builtAs === undefined ? {} : { builtAs: [...parts.builtAs] }),
     });
-    return { batch, parts, rows, transformFailed: failed };
+    return { batch, parts, rows, transformFailed: failed, unchanged: unchanged.length };
   };
 
-  const load = async ({ batch, parts, rows, transformFailed }: Transformed, turn: LoadTurn): Promise<void> => {
-    const written = rowsToWrite(rows, parts.builtAs);
+  const load = async ({ batch, parts, rows, transformFailed, unchanged }: Transformed, turn: LoadTurn): Promise<void> => {
     const delta = await database.db.transaction().execute(async (trx) => {
       turn.began();
       const loaded = await loadFetchedBatch(trx, database.backend, run.id, {
-        rows: written.rows,
+        rows,
         deleted: parts.deleted,
         missing: parts.missing,
         requested: batch.requested,
@@ -156,7 +155,7 @@ export async function loadBatches(
       const failed = [...parts.failed, ...transformFailed, ...loaded.failed];
       const batchDelta: Partial<RunCounters> = {
         ...loaded.counts,
-        unchanged: loaded.counts.unchanged + written.unchanged,
+        unchanged: loaded.counts.unchanged + unchanged,
         requested: batch.requested,
         failed: failed.length + (loaded.held?.pmids.length ?? 0),
         invalid: batch.invalid,
@@ -211,4 +210,6 @@ interface Transformed {
   parts: SourceParts;
   rows: UpsertRow[];
   transformFailed: Array<{ pmid: number; reason: string }>;
+  /** Rebuilt records that came out as stored: counted unchanged, nothing to load. */
+  unchanged: number;
 }

@@ -3,25 +3,14 @@
  * checked against NCBI, so last_checked_at and the miss streaks stay as they are; a record whose
  * content the new transform leaves as it was only notes the version that rebuilt it, so that
  * `--outdated` does not pick it again. A record already at that version writes nothing, and
- * when the source read its content hash with its XML it costs no statement either.
+ * when the source read its content hash with its XML the transform worker drops it and it costs
+ * no statement either (transform-batch.ts).
  */
 import { sql, type Transaction } from 'kysely';
 import { bigintArray, intArray, textArray } from './array-params.js';
 import type { Backend } from './db.js';
 import type { Database } from './schema.js';
 import type { UpsertRow } from './upsert-row.js';
-
-/**
- * The rows of a batch that need the database: a rebuilt row whose content hash is the one its
- * record held when the source read its XML, under this same transform, is the record as stored.
- * Left out, it is counted unchanged. A record another loader changed since keeps that change,
- * which is newer than the XML the row was rebuilt from.
- */
-export function rowsToWrite(rows: UpsertRow[], builtAs: ReadonlyMap<number, string> | undefined): { rows: UpsertRow[]; unchanged: number } {
-  if (builtAs === undefined || builtAs.size === 0) return { rows, unchanged: 0 };
-  const toWrite = rows.filter((row) => builtAs.get(row.pmid) !== row.content_hash);
-  return { rows: toWrite, unchanged: rows.length - toWrite.length };
-}
 
 export async function settleRebuiltUnchanged(trx: Transaction<Database>, backend: Backend, rows: readonly UpsertRow[]): Promise<Set<number>> {
   const { rows: unchanged } = await sql<{ pmid: number | string }>`

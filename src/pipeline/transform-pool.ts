@@ -147,13 +147,18 @@ class WorkerPool implements BatchTransformer {
     const { records } = pending.job;
     if (records.length <= 1) {
       const reason = `transform: the worker died on this record (${reasonOf(error)})`;
-      pending.resolve({ rows: [], failed: records.map((record) => ({ pmid: record.pmid, reason })) });
+      pending.resolve({ rows: [], failed: records.map((record) => ({ pmid: record.pmid, reason })), unchanged: [] });
       return;
     }
     const middle = Math.ceil(records.length / 2);
     const halves = [records.slice(0, middle), records.slice(middle)].map((part) => this.transform(jobFor(part, pending.job)));
     Promise.all(halves).then(
-      ([first, second]) => pending.resolve({ rows: [...first!.rows, ...second!.rows], failed: [...first!.failed, ...second!.failed] }),
+      ([first, second]) =>
+        pending.resolve({
+          rows: [...first!.rows, ...second!.rows],
+          failed: [...first!.failed, ...second!.failed],
+          unchanged: [...first!.unchanged, ...second!.unchanged],
+        }),
       (failure: Error) => pending.reject(failure),
     );
   }
@@ -176,6 +181,7 @@ function jobFor(records: TransformJob['records'], whole: TransformJob): Transfor
   const pmids = new Set(records.map((record) => record.pmid));
   const job: TransformJob = { records, pmc: whole.pmc.filter(([pmcid]) => wanted.has(pmcid)) };
   if (whole.stored !== undefined) job.stored = whole.stored.filter(([pmid]) => pmids.has(pmid));
+  if (whole.builtAs !== undefined) job.builtAs = whole.builtAs.filter(([pmid]) => pmids.has(pmid));
   return job;
 }
 
