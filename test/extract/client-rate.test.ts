@@ -141,9 +141,9 @@ describe('StartRateLimiter', () => {
     const asked: ReservationRequest[] = [];
     const budget = new LocalStartBudget();
     const recording: StartBudget = { reserve: (request) => (asked.push(request), budget.reserve(request)), pause: (ms) => budget.pause(ms) };
-    // At 2 requests/s and pace 0.95, 3 starts span 1053 ms: 53 ms to spare, 13 ms of it for a late arrival.
+    // At 2 requests/s and pace 0.95, 3 starts span 1053 ms: 53 ms to spare, 9 ms of it for a late arrival.
     const limiter = new StartRateLimiter(2, 0.95, recording);
-    await limiter.acquire(undefined, () => 12);
+    await limiter.acquire(undefined, () => 8);
     await limiter.acquire(undefined, () => 14);
     // The second caller asks until its start is free, each time with room for its arrival.
     expect(asked[0]!.allowanceMs).toBe(0);
@@ -189,8 +189,8 @@ describe('StartRateLimiter', () => {
     await Promise.all(Array.from({ length: 12 }, () => limiter.acquire()));
     expect(asked.map((request) => request.gapsMs.length)).toEqual([9, 3]);
     expect(asked[0]?.gapsMs[0]).toBeCloseTo(1000 / 9.5, 6);
-    // Half of the 53 ms that 11 starts 105 ms apart leave to spare in a second.
-    expect(asked[0]?.lateMs).toBeCloseTo((10 * (1000 / 9.5) - 1000) / 2, 6);
+    // A third of the 53 ms that 11 starts 105 ms apart leave to spare in a second.
+    expect(asked[0]?.lateMs).toBeCloseTo((10 * (1000 / 9.5) - 1000) / 3, 6);
   });
 
   it('asks for starts for the callers still waiting before the starts it holds are used', async () => {
