@@ -13,15 +13,20 @@
  * against the bound rps × batch size (CPU-bound at 10 rps and 200 a batch on a small machine:
  * `--batch-size 20` takes the pipeline's work out of the budget's measurement).
  *
+ * The stand-in NCBI shares this machine's cores with the processes it measures, which NCBI's
+ * servers do not: starved by their parsing, it would note arrivals tens of ms after they came and
+ * count 429s for starts that were spaced right. So pubcat runs here at a lower CPU priority
+ * (nice 10) than the server (`--same-priority` runs it at the server's, to see the difference).
+ *
  *   node dist/bench/budget.js [--requests N] [--rps 3,10] [--processes 1,2,3] [--batch-size N]
- *                             [--arrivals FILE]   appends each run's arrivals (ms, status, first PMID) as a JSON line
+ *                             [--same-priority] [--arrivals FILE]   appends each run's arrivals (ms, status, first PMID) as a JSON line
  *                                             DATABASE_URL or TEST_DATABASE_URL picks the server
  *                                             (default postgres://postgres@127.0.0.1:5432/postgres)
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +51,8 @@ const PROCESS_COUNTS = numbers(option('processes') ?? '1,2,3');
 const BATCH_SIZE = Number(option('batch-size') ?? 200);
 const PMIDS_PER_PROCESS = REQUESTS_PER_PROCESS * BATCH_SIZE;
 const ARRIVALS_FILE = option('arrivals');
+const SAME_PRIORITY = process.argv.includes('--same-priority');
+const PUBCAT_NICENESS = 10;
 
 interface Outcome {
   rps: number;
@@ -61,6 +68,8 @@ interface Outcome {
 function runPubcat(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(CLI, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Before its module graph loads and its worker threads start, which inherit the priority.
+    if (!SAME_PRIORITY && child.pid !== undefined) setPriority(child.pid, PUBCAT_NICENESS);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
