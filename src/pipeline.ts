@@ -135,7 +135,7 @@ export async function loadBatches(
       records: parts.records,
       pmc: parts.pmc,
       stored: parts.stored ?? (await readStoredPmc(database, lackingPmcParts(parts))),
-      ...(parts.builtAs === undefined ? {} : { builtAs: [...parts.builtAs] }),
+      ...(parts.builtAs === undefined ? {} : { builtAs: parts.builtAs }),
     });
     return { batch, parts, rows, transformFailed: failed, unchanged: unchanged.length };
   };

@@ -30,9 +30,10 @@ export interface SourceParts {
   stored?: Array<[number, StoredPmcParts]>;
   /**
    * Records rebuilt from stored XML: the content hash each one held when it was read, for those
-   * the current transform built. A row that comes out with that hash writes nothing.
+   * the current transform built, by PMID (an array, as it goes to the transform workers as is). A
+   * record that comes out with that hash writes nothing (transform-batch.ts).
    */
-  builtAs?: ReadonlyMap<number, string>;
+  builtAs?: Array<[number, string]>;
   /**
    * Records rebuilt from stored XML: the version each one had when its XML was read. One that
    * another loader (a refresh, an import) has changed since keeps that change, which is newer

@@ -9,7 +9,7 @@
  * without them (a catalogue just loaded, autovacuum not yet round) PostgreSQL guessed few active
  * rows and joined and sorted every record after the keyset for each page, so a page cost as much
  * as the rest of the catalogue. The page also brings each record's content hash, so that a
- * rebuild the current transform leaves as it was writes nothing (see rebuilt-unchanged.ts).
+ * rebuild the current transform leaves as it was writes nothing (see transform-batch.ts).
  */
 import { sql } from 'kysely';
 import type { PubmedRecordXml } from '../extract/types.js';
@@ -91,7 +91,7 @@ export async function* storedBatches(database: CatalogueDatabase, options: Store
         records: rows.map(toRecordXml),
         pmc: [],
         stored: rows.map((row) => [Number(row.pmid), storedPmcParts(row)]),
-        builtAs: new Map(rows.filter((row) => row.transform_version === TRANSFORM_VERSION).map((row) => [Number(row.pmid), row.content_hash])),
+        builtAs: rows.filter((row) => row.transform_version === TRANSFORM_VERSION).map((row): [number, string] => [Number(row.pmid), row.content_hash]),
         versionsRead: new Map(rows.map((row) => [Number(row.pmid), Number(row.version)])),
         deleted: [],
         missing: [],
